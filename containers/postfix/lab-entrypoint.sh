@@ -1,0 +1,58 @@
+#!/bin/sh
+# Entrypoint of every lab Postfix container.
+#
+# The harness copies the effective main.cf/master.cf, map sources and certificates into the
+# container before it starts, so nothing here edits main.cf (editing it with postconf -e
+# before start costs a ~2 s newaliases pause). This script only prepares what Postfix itself
+# cannot: the resolver, hashed maps, the SASL database and the lab mailbox; then it runs
+# `postfix check` and hands over to `postfix start-fg`.
+#
+# Lines starting with "lab-entrypoint:" are read by the harness's wait strategy. On failure
+# the last such line is "lab-entrypoint: FAILED <step>", preceded by the tool's own words.
+set -u
+
+say() { echo "lab-entrypoint: $*"; }
+fail() { say "FAILED $*"; exit 78; }
+
+# Resolver: lab DNS when the harness gives one, otherwise none. A lab container must never
+# use the host's resolver (the file docker writes may point at it).
+if [ -n "${LAB_DNS:-}" ]; then
+  printf 'nameserver %s\n' "$LAB_DNS" > /etc/resolv.conf
+else
+  printf '# smtp-tls-lab: no resolver (nothing listens here)\nnameserver 127.0.0.1\n' > /etc/resolv.conf
+fi
+
+# Hashed maps named by the scenario, e.g. LAB_POSTMAP="hash:/etc/postfix/lab/maps/tls_policy".
+for map in ${LAB_POSTMAP:-}; do
+  out=$(postmap "$map" 2>&1) || { printf '%s\n' "$out"; fail "postmap $map"; }
+done
+
+# SASL users for Cyrus sasldb: one "user@realm:password" per line in LAB_SASL_USERS_FILE.
+if [ -n "${LAB_SASL_USERS_FILE:-}" ] && [ -f "$LAB_SASL_USERS_FILE" ]; then
+  while IFS=: read -r user pass; do
+    [ -n "$user" ] || continue
+    printf '%s' "$pass" | saslpasswd2 -p -c -f /etc/sasldb2 "$user" || fail "saslpasswd2 $user"
+  done < "$LAB_SASL_USERS_FILE"
+  chown root:postfix /etc/sasldb2 && chmod 0640 /etc/sasldb2
+fi
+
+# Lab mailbox: virtual(8) delivers every @lab.test message into one Maildir the harness reads.
+mkdir -p /var/mail/lab && chown 5000:5000 /var/mail/lab
+
+# `postfix check` logs its complaints to the maillog, which is not running yet, so on its own it
+# fails silently. postconf reads the same files and says what is wrong on stderr: run it first
+# so that Postfix's own words (including "unused parameter" warnings) reach the harness.
+seen=/tmp/lab-postconf-said
+: > "$seen"
+for what in -n -M -P; do
+  out=$(postconf "$what" 2>&1 >/dev/null); rc=$?
+  [ -n "$out" ] && printf '%s\n' "$out" | tee -a "$seen"
+  [ "$rc" -eq 0 ] || fail "postconf $what (exit $rc)"
+done
+# postfix check runs postconf many times and repeats each warning; print only what is new.
+out=$(postfix check 2>&1); rc=$?
+[ -n "$out" ] && printf '%s\n' "$out" | sed 's#^/usr/sbin/##' | sort -u | grep -vxF -f "$seen"
+[ "$rc" -eq 0 ] || fail "postfix check (exit $rc)"
+say "postfix check passed"
+
+exec postfix start-fg
