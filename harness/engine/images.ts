@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LabError } from '../core/errors.js';
+import { run } from '../core/exec.js';
+import { TIMEOUTS } from '../core/timeouts.js';
+import { CONTAINERS_DIR } from './paths.js';
+import { docker } from './docker-cli.js';
+import { LAB_LABEL } from './labels.js';
+import { withFileLock } from './file-lock.js';
+
+/**
+ * Lab images are described by containers/<name>/recipe.json and tagged by a hash of the
+ * recipe and every file it copies in, so an edit rebuilds and an unchanged recipe is reused
+ * after one `docker image inspect`.
+ *
+ * An image is two layers: a base (Debian plus packages) and the lab layer (the recipe's files
+ * and entrypoint). The base is pulled and completed with apt when a registry answers; offline
+ * it is built with debootstrap from Debian's mirror and imported. Nothing else is ever pulled.
+ */
+
+export interface RecipeFile {
+  readonly source: string;
+  readonly target: string;
+  readonly mode: string;
+}
+
+export interface Recipe {
+  readonly image: string;
+  readonly about: string;
+  readonly base: {
+    readonly suite: string;
+    readonly variant: string;
+    readonly mirror: string;
+    readonly pull: string | null;
+    readonly packages: readonly string[];
+  };
+  readonly files: readonly RecipeFile[];
+  readonly entrypoint: readonly string[];
+}
+
+export interface ImageRef {
+  readonly name: string;
+  readonly tag: string;
+  readonly baseTag: string;
+  /** How the image was had this time: already present, or built (with the base's origin). */
+  readonly how: 'cached' | 'built-from-cached-base' | 'built-from-debootstrap' | 'built-from-pull';
+  readonly ms: number;
+}
+
+function recipeDir(name: string): string {
+  return path.join(CONTAINERS_DIR, name);
+}
+
+export function loadRecipe(name: string): Recipe {
+  const file = path.join(recipeDir(name), 'recipe.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new LabError('EIMAGE', `${file}: cannot read the image recipe: ${(err as Error).message}`);
+  }
+  const r = raw as Partial<Recipe>;
+  const bad = (field: string, want: string): never => {
+    throw new LabError('EIMAGE', `${file}: field '${field}' must be ${want}`);
+  };
+  if (typeof r.image !== 'string' || !/^[a-z0-9-]+$/.test(r.image)) bad('image', 'a lowercase name');
+  if (!r.base || typeof r.base !== 'object') bad('base', 'an object');
+  if (!Array.isArray(r.base!.packages) || r.base!.packages.some((p) => typeof p !== 'string' || !/^[a-z0-9.+-]+$/.test(p)))
+    bad('base.packages', 'a list of Debian package names');
+  for (const k of ['suite', 'variant', 'mirror'] as const) if (typeof r.base![k] !== 'string') bad(`base.${k}`, 'a string');
+  if (!Array.isArray(r.files)) bad('files', 'a list of {source, target, mode}');
+  for (const [i, f] of r.files!.entries()) {
+    if (typeof f.source !== 'string' || f.source.includes('..')) bad(`files[${i}].source`, 'a path inside the recipe folder');
+    if (typeof f.target !== 'string' || !f.target.startsWith('/')) bad(`files[${i}].target`, 'an absolute path');
+    if (typeof f.mode !== 'string' || !/^0[0-7]{3}$/.test(f.mode)) bad(`files[${i}].mode`, "an octal mode like '0644'");
+    if (!fs.existsSync(path.join(recipeDir(name), f.source))) bad(`files[${i}].source`, `an existing file (${f.source} is missing)`);
+  }
+  if (!Array.isArray(r.entrypoint) || r.entrypoint.length === 0) bad('entrypoint', 'a non-empty list');
+  return r as Recipe;
+}
+
+function hash(parts: readonly (string | Buffer)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+export function imageTags(name: string, recipe: Recipe = loadRecipe(name)): { tag: string; baseTag: string } {
+  const baseHash = hash([JSON.stringify(recipe.base)]);
+  const files = recipe.files.flatMap((f) => [f.target, f.mode, fs.readFileSync(path.join(recipeDir(name), f.source))]);
+  const fullHash = hash([baseHash, JSON.stringify(recipe.entrypoint), ...files]);
+  return { tag: `smtp-tls-lab/${name}:${fullHash}`, baseTag: `smtp-tls-lab/base-${name}:${baseHash}` };
+}
+
+async function imageExists(tag: string): Promise<boolean> {
+  return (await docker(['image', 'inspect', '--format', '{{.Id}}', tag], { timeoutMs: 15_000 })).code === 0;
+}
+
+function stateDir(): string {
+  const dir = process.env.LAB_STATE_DIR ?? path.join(os.tmpdir(), 'smtp-tls-lab');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Make sure the image for containers/<name> exists, building what is missing. */
+export async function ensureImage(name: string, log: (line: string) => void = () => {}): Promise<ImageRef> {
+  const started = Date.now();
+  const recipe = loadRecipe(name);
+  const { tag, baseTag } = imageTags(name, recipe);
+  if (await imageExists(tag)) return { name, tag, baseTag, how: 'cached', ms: Date.now() - started };
+  return withFileLock(path.join(stateDir(), `image-${name}.lock`), async () => {
+    // Another process may have built it while we waited for the lock.
+    if (await imageExists(tag)) return { name, tag, baseTag, how: 'cached' as const, ms: Date.now() - started };
+    let how: ImageRef['how'] = 'built-from-cached-base';
+    if (!(await imageExists(baseTag))) how = await buildBase(recipe, baseTag, log);
+    await buildLabLayer(name, recipe, baseTag, tag, log);
+    log(`image ${tag}: built in ${((Date.now() - started) / 1000).toFixed(1)} s (${how})`);
+    return { name, tag, baseTag, how, ms: Date.now() - started };
+  });
+}
+
+async function buildBase(recipe: Recipe, baseTag: string, log: (line: string) => void): Promise<ImageRef['how']> {
+  if (recipe.base.pull && process.env.LAB_NO_PULL !== '1') {
+    const pulled = await docker(['pull', '--quiet', recipe.base.pull], { timeoutMs: 120_000 });
+    if (pulled.code === 0) {
+      log(`image ${baseTag}: pulled ${recipe.base.pull}, installing packages with apt`);
+      await aptOnPulledBase(recipe, baseTag);
+      return 'built-from-pull';
+    }
+    log(`image ${baseTag}: ${recipe.base.pull} cannot be pulled (no registry); building it with debootstrap`);
+  }
+  await debootstrapBase(recipe, baseTag, log);
+  return 'built-from-debootstrap';
+}
+
+async function aptOnPulledBase(recipe: Recipe, baseTag: string): Promise<void> {
+  // Build-time only: apt inside this throwaway container reaches Debian's mirror, as debootstrap
+  // does on the host. Lab containers themselves never get a route out.
+  const name = `smtp-tls-lab-build-${process.pid}`;
+  const script = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${recipe.base.packages.join(' ')} && rm -rf /var/lib/apt/lists/*`;
+  const r = await docker(['run', '--name', name, '--label', `${LAB_LABEL}=true`, '--network', 'host', recipe.base.pull!, 'sh', '-c', script], {
+    timeoutMs: TIMEOUTS.imageBuild,
+  });
+  try {
+    if (r.code !== 0) throw new LabError('EIMAGE', `apt-get in ${recipe.base.pull} failed`, { detail: r.stderr.slice(-2000) });
+    const c = await docker(['commit', '--change', `LABEL ${LAB_LABEL}=true`, name, baseTag]);
+    if (c.code !== 0) throw new LabError('EIMAGE', `docker commit ${baseTag} failed`, { detail: c.stderr });
+  } finally {
+    await docker(['rm', '-f', name]);
+  }
+}
+
+async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: string) => void): Promise<void> {
+  const which = await run('sh', ['-c', 'command -v debootstrap']);
+  if (which.code !== 0) {
+    throw new LabError('EIMAGE', 'debootstrap is not installed, so the base image cannot be built offline', {
+      detail: 'remedy: apt-get install debootstrap (containers/engine.sh does this when it installs the engine)',
+    });
+  }
+  const root = fs.mkdtempSync(path.join(process.env.LAB_BUILD_DIR ?? '/var/tmp', 'smtp-tls-lab-rootfs-'));
+  const logFile = path.join(stateDir(), `debootstrap-${recipe.image}.log`);
+  const mirror = process.env.LAB_DEBIAN_MIRROR ?? recipe.base.mirror;
+  log(`image ${baseTag}: debootstrap ${recipe.base.suite} (${recipe.base.packages.join(', ')}) from ${mirror}; log: ${logFile}`);
+  try {
+    const args = [
+      `--variant=${recipe.base.variant}`,
+      `--include=${recipe.base.packages.join(',')}`,
+      recipe.base.suite,
+      root,
+      mirror,
+    ];
+    const r = await run('debootstrap', args, { timeoutMs: TIMEOUTS.imageBuild, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    fs.writeFileSync(logFile, `${r.stdout}\n${r.stderr}`);
+    if (r.code !== 0) {
+      throw new LabError('EIMAGE', `debootstrap failed (exit ${r.code}); see ${logFile}`, { detail: r.stderr.slice(-2000) });
+    }
+    // Keep the image small: package caches are not needed at run time.
+    await run('sh', ['-c', `rm -rf "${root}"/var/cache/apt/archives/*.deb "${root}"/var/lib/apt/lists/*`]);
+    const imp = await run('bash', ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change "LABEL $2=true" - "$3"', '_', root, LAB_LABEL, baseTag], {
+      timeoutMs: 300_000,
+    });
+    if (imp.code !== 0) throw new LabError('EIMAGE', `docker import ${baseTag} failed`, { detail: imp.stderr.slice(-2000) });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function buildLabLayer(name: string, recipe: Recipe, baseTag: string, tag: string, log: (line: string) => void): Promise<void> {
+  log(`image ${tag}: adding the lab layer (${recipe.files.length} files) to ${baseTag}`);
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-layer-'));
+  const ctr = `smtp-tls-lab-layer-${process.pid}-${Date.now()}`;
+  try {
+    for (const f of recipe.files) {
+      const dest = path.join(staging, f.target);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      fs.copyFileSync(path.join(recipeDir(name), f.source), dest);
+      fs.chmodSync(dest, parseInt(f.mode, 8));
+    }
+    const created = await docker(['create', '--name', ctr, '--label', `${LAB_LABEL}=true`, baseTag, '/bin/true']);
+    if (created.code !== 0) throw new LabError('EIMAGE', `docker create from ${baseTag} failed`, { detail: created.stderr });
+    const cp = await run('bash', ['-c', 'set -o pipefail; tar -C "$1" --owner=0 --group=0 -c . | docker cp - "$2":/', '_', staging, ctr]);
+    if (cp.code !== 0) throw new LabError('EIMAGE', `copying the lab files into ${ctr} failed`, { detail: cp.stderr });
+    const commit = await docker([
+      'commit',
+      '--change', `ENTRYPOINT ${JSON.stringify(recipe.entrypoint)}`,
+      '--change', 'CMD []',
+      '--change', `LABEL ${LAB_LABEL}=true`,
+      ctr,
+      tag,
+    ]);
+    if (commit.code !== 0) throw new LabError('EIMAGE', `docker commit ${tag} failed`, { detail: commit.stderr });
+  } finally {
+    await docker(['rm', '-f', ctr]);
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,8 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** The project root, found from this file so the lab works from any working directory. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CONTAINERS_DIR = path.join(PROJECT_ROOT, 'containers');
+export const SCENARIOS_DIR = path.join(PROJECT_ROOT, 'scenarios');
+export const REPORTS_DIR = path.join(PROJECT_ROOT, 'reports');
