@@ -1,0 +1,201 @@
+/**
+ * Parser for Postfix's log lines, written from Postfix's own format strings:
+ *
+ *  - the TLS summary of tls_log_summary() (src/tls/tls_misc.c):
+ *      "%s TLS connection %s %s %s%s%s: %s with cipher %s (%d/%d bits)"
+ *        trust (Anonymous|Untrusted|Trusted|Verified), established|reused, from|to,
+ *        name[addr]:port, optional " to <SNI>" (server side), protocol, cipher, bits
+ *      then optionally " key-exchange %s" [" (%s)" curve | " (%d bits)"],
+ *      " server-signature %s" [" (%s)" | " (%d bits)"] [" server-digest %s"],
+ *      " client-signature %s" [...] [" client-digest %s"]
+ *  - smtpd's "connect from %s", "disconnect from %s%s" (command counts), "lost connection after %s from %s",
+ *    "SSL_accept error from %s: %d", "%s: client=%s"
+ *  - the delivery agents' "%s: to=<%s>, relay=%s, delay=%s, delays=%s, dsn=%s, status=%s (%s)"
+ *  - "warning: ...", "fatal: ...", "panic: ...", master's "daemon started -- version %s"
+ *  - the lab entrypoint's own "lab-entrypoint: ..." lines and postconf's complaints.
+ *
+ * Every event keeps the raw line. Unknown lines become { type: 'other' } rather than errors.
+ */
+
+export interface Peer {
+  readonly name: string;
+  readonly addr: string;
+  readonly port: number | null;
+}
+
+export interface KeyInfo {
+  readonly name: string;
+  readonly curve: string | null;
+  readonly bits: number | null;
+}
+
+interface Base {
+  readonly raw: string;
+  /** Syslog-style time stamp as Postfix wrote it (no year), or null for non-Postfix lines. */
+  readonly time: string | null;
+  readonly program: string | null;
+  readonly pid: number | null;
+}
+
+export type PostfixLogEvent =
+  | (Base & { readonly type: 'daemon-started'; readonly version: string })
+  | (Base & { readonly type: 'connect'; readonly peer: Peer })
+  | (Base & { readonly type: 'disconnect'; readonly peer: Peer; readonly commands: Readonly<Record<string, string>> })
+  | (Base & { readonly type: 'lost-connection'; readonly after: string; readonly peer: Peer })
+  | (Base & {
+      readonly type: 'tls-established';
+      readonly trust: 'Anonymous' | 'Untrusted' | 'Trusted' | 'Verified';
+      readonly reused: boolean;
+      readonly direction: 'from' | 'to';
+      readonly peer: Peer;
+      readonly sni: string | null;
+      readonly protocol: string;
+      readonly cipher: string;
+      readonly cipherBits: { readonly used: number; readonly algorithm: number };
+      readonly keyExchange: KeyInfo | null;
+      readonly serverSignature: (KeyInfo & { readonly digest: string | null }) | null;
+      readonly clientSignature: (KeyInfo & { readonly digest: string | null }) | null;
+    })
+  | (Base & { readonly type: 'tls-handshake-error'; readonly role: 'accept' | 'connect'; readonly peer: Peer; readonly code: number })
+  | (Base & { readonly type: 'tls-library-problem'; readonly reason: string | null; readonly text: string })
+  | (Base & { readonly type: 'queue-client'; readonly queueId: string; readonly peer: Peer })
+  | (Base & {
+      readonly type: 'delivery';
+      readonly queueId: string;
+      readonly to: string;
+      readonly relay: string;
+      readonly delay: number;
+      readonly dsn: string;
+      readonly status: 'sent' | 'deferred' | 'bounced' | 'expired' | 'undeliverable' | 'deliverable';
+      readonly reason: string;
+    })
+  | (Base & { readonly type: 'reject'; readonly queueId: string | null; readonly stage: string; readonly peer: Peer; readonly reply: string })
+  | (Base & { readonly type: 'warning' | 'fatal' | 'panic'; readonly text: string })
+  | (Base & { readonly type: 'entrypoint'; readonly text: string; readonly failed: boolean })
+  | (Base & { readonly type: 'postconf'; readonly level: 'warning' | 'fatal' | 'info'; readonly text: string })
+  | (Base & { readonly type: 'other'; readonly text: string });
+
+export type PostfixLogEventType = PostfixLogEvent['type'];
+
+// "Nov 22 05:20:53 mx postfix/smtpd[175]: text" (maillog_file format; syslog's is the same).
+const PREFIX = /^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?) (\S+) ([^\s[]+)\[(\d+)\]: (.*)$/s;
+const PEER = String.raw`([^\s[]*)\[([^\]]*)\](?::(\d+))?`;
+const PEER_RE = new RegExp(`^${PEER}$`);
+
+const TLS_SUMMARY = new RegExp(
+  String.raw`^(Anonymous|Untrusted|Trusted|Verified) TLS connection (established|reused) (from|to) ${PEER}(?: to (\S+))?: (\S+) with cipher (\S+) \((\d+)/(\d+) bits\)` +
+    String.raw`(?: key-exchange (\S+)(?: \(([^)]*)\))?)?` +
+    String.raw`(?: server-signature (\S+)(?: \(([^)]*)\))?(?: server-digest (\S+))?)?` +
+    String.raw`(?: client-signature (\S+)(?: \(([^)]*)\))?(?: client-digest (\S+))?)?$`,
+);
+
+function peer(name: string, addr: string, port: string | undefined): Peer {
+  return { name, addr, port: port === undefined ? null : Number(port) };
+}
+
+export function parsePeer(text: string): Peer | null {
+  const m = PEER_RE.exec(text);
+  return m ? peer(m[1]!, m[2]!, m[3]) : null;
+}
+
+/** "(2048 bits)" → bits, "(prime256v1)" → curve. */
+function keyInfo(name: string | undefined, paren: string | undefined): KeyInfo | null {
+  if (!name) return null;
+  const bits = paren ? /^(\d+) bits$/.exec(paren) : null;
+  return { name, curve: paren && !bits ? paren : null, bits: bits ? Number(bits[1]) : null };
+}
+
+function parseCommands(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.trim().split(/\s+/)) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
+}
+
+function parseMessage(base: Base, msg: string): PostfixLogEvent {
+  let m: RegExpExecArray | null;
+  if ((m = /^daemon started -- version (\S+?),/.exec(msg))) return { ...base, type: 'daemon-started', version: m[1]! };
+  if ((m = TLS_SUMMARY.exec(msg))) {
+    const sig = (n?: string, p?: string, d?: string) => {
+      const k = keyInfo(n, p);
+      return k ? { ...k, digest: d ?? null } : null;
+    };
+    return {
+      ...base,
+      type: 'tls-established',
+      trust: m[1] as 'Anonymous',
+      reused: m[2] === 'reused',
+      direction: m[3] as 'from' | 'to',
+      peer: peer(m[4]!, m[5]!, m[6]),
+      sni: m[7] ?? null,
+      protocol: m[8]!,
+      cipher: m[9]!,
+      cipherBits: { used: Number(m[10]), algorithm: Number(m[11]) },
+      keyExchange: keyInfo(m[12], m[13]),
+      serverSignature: sig(m[14], m[15], m[16]),
+      clientSignature: sig(m[17], m[18], m[19]),
+    };
+  }
+  if ((m = new RegExp(`^connect from ${PEER}$`).exec(msg))) return { ...base, type: 'connect', peer: peer(m[1]!, m[2]!, m[3]) };
+  if ((m = new RegExp(`^disconnect from ${PEER}(.*)$`).exec(msg)))
+    return { ...base, type: 'disconnect', peer: peer(m[1]!, m[2]!, m[3]), commands: parseCommands(m[4]!) };
+  if ((m = new RegExp(`^lost connection after (\\S+) from ${PEER}$`).exec(msg)))
+    return { ...base, type: 'lost-connection', after: m[1]!, peer: peer(m[2]!, m[3]!, m[4]) };
+  if ((m = new RegExp(`^SSL_(accept|connect) error (?:from|to) ${PEER}: (-?\\d+)$`).exec(msg)))
+    return { ...base, type: 'tls-handshake-error', role: m[1] as 'accept', peer: peer(m[2]!, m[3]!, m[4]), code: Number(m[5]) };
+  if ((m = new RegExp(`^([0-9A-Za-z]+): client=${PEER}`).exec(msg)))
+    return { ...base, type: 'queue-client', queueId: m[1]!, peer: peer(m[2]!, m[3]!, m[4]) };
+  if ((m = /^([0-9A-Za-z]+): to=<([^>]*)>,(?: orig_to=<[^>]*>,)? relay=([^,]+), .*?delay=([\d.]+), .*?dsn=([\d.]+), status=(\w+) \((.*)\)$/s.exec(msg)))
+    return {
+      ...base,
+      type: 'delivery',
+      queueId: m[1]!,
+      to: m[2]!,
+      relay: m[3]!,
+      delay: Number(m[4]),
+      dsn: m[5]!,
+      status: m[6] as 'sent',
+      reason: m[7]!,
+    };
+  if ((m = new RegExp(`^(?:([0-9A-Za-z]+|NOQUEUE): )?reject: (\\S+) from ${PEER}: (.*)$`, 's').exec(msg)))
+    return {
+      ...base,
+      type: 'reject',
+      queueId: m[1] && m[1] !== 'NOQUEUE' ? m[1] : null,
+      stage: m[2]!,
+      peer: peer(m[3]!, m[4]!, m[5]),
+      reply: m[6]!,
+    };
+  if ((m = /^warning: TLS library problem: (.*)$/s.exec(msg))) {
+    // OpenSSL 3: "error:0A000102:SSL routines::unsupported protocol:file:line:"; 1.1: "...:func:reason:file:line:"
+    const parts = m[1]!.split(':');
+    const reason = parts[0] === 'error' ? (parts[4] ?? null) : null;
+    return { ...base, type: 'tls-library-problem', reason: reason || null, text: m[1]! };
+  }
+  if ((m = /^(warning|fatal|panic): (.*)$/s.exec(msg))) return { ...base, type: m[1] as 'warning', text: m[2]! };
+  return { ...base, type: 'other', text: msg };
+}
+
+export function parseLogLine(line: string): PostfixLogEvent {
+  const raw = line.replace(/\r?\n$/, '');
+  const m = PREFIX.exec(raw);
+  if (m) {
+    const base: Base = { raw, time: m[1]!, program: m[3]!, pid: Number(m[4]) };
+    return parseMessage(base, m[5]!);
+  }
+  const bare: Base = { raw, time: null, program: null, pid: null };
+  let e: RegExpExecArray | null;
+  if ((e = /^lab-entrypoint: (.*)$/s.exec(raw))) return { ...bare, type: 'entrypoint', text: e[1]!, failed: e[1]!.startsWith('FAILED') };
+  if ((e = /^(?:\S*\/)?(?:postconf|postmap|postfix|postalias)(?:\/[\w-]+)?: (warning|fatal): (.*)$/s.exec(raw)))
+    return { ...bare, program: raw.slice(0, raw.indexOf(':')), type: 'postconf', level: e[1] as 'warning', text: e[2]! };
+  return { ...bare, type: 'other', text: raw };
+}
+
+export function parseLog(text: string): PostfixLogEvent[] {
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .map(parseLogLine);
+}

@@ -1,0 +1,59 @@
+import type Dockerode from 'dockerode';
+import { LabError } from '../core/errors.js';
+import type { PostfixLog } from './log-stream.js';
+import type { PostfixLogEvent } from './log-parser.js';
+
+/**
+ * Testcontainers wait strategy for a lab Postfix: ready means master logged "daemon started".
+ * It fails fast, with Postfix's own words, when the entrypoint reports a failed postconf /
+ * postfix check / postmap, or when the container's output ends (the container exited).
+ * On timeout it names what it waited for.
+ */
+export class PostfixReadyWaitStrategy {
+  private timeoutMs = 60_000;
+  private timeoutSet = false;
+
+  constructor(private readonly log: PostfixLog) {}
+
+  withStartupTimeout(ms: number): this {
+    this.timeoutMs = ms;
+    this.timeoutSet = true;
+    return this;
+  }
+
+  isStartupTimeoutSet(): boolean {
+    return this.timeoutSet;
+  }
+
+  getStartupTimeout(): number {
+    return this.timeoutMs;
+  }
+
+  async waitUntilReady(_container: Dockerode.Container): Promise<void> {
+    let outcome: PostfixLogEvent;
+    try {
+      outcome = await this.log.waitFor(
+        "postfix-ready (log line 'daemon started')",
+        (e) => e.type === 'daemon-started' || (e.type === 'entrypoint' && e.failed),
+        this.timeoutMs,
+      );
+    } catch (err) {
+      const said = postfixWords(this.log.all());
+      const ended = err instanceof LabError && /ended/.test(err.message);
+      throw new LabError(ended ? 'ECONTAINER' : 'ENOT_READY', ended ? 'the Postfix container exited before it was ready' : (err as Error).message, {
+        ...(said ? { detail: said } : {}),
+      });
+    }
+    if (outcome.type === 'entrypoint') {
+      const said = postfixWords(this.log.all());
+      throw new LabError('EPOSTFIX_CHECK', `Postfix refused the configuration: ${said || outcome.text}`, { detail: outcome.raw });
+    }
+  }
+}
+
+/** What Postfix and its tools said that explains a failure: fatal and warning lines, then the rest. */
+export function postfixWords(events: readonly PostfixLogEvent[]): string {
+  const telling = events.filter((e) => e.type === 'postconf' || e.type === 'fatal' || e.type === 'panic' || (e.type === 'other' && /error|fatal|cannot|failed/i.test(e.text)));
+  const lines = (telling.length > 0 ? telling : events.slice(-5)).map((e) => e.raw.trim());
+  return [...new Set(lines)].slice(0, 10).join('\n');
+}
