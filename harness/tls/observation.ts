@@ -1,0 +1,93 @@
+import type { LabErrorRecord } from '../core/errors.js';
+
+/**
+ * What one client saw in one connection. Every client (the raw STARTTLS client, nodemailer,
+ * openssl s_client) returns this same record, so checks state expectations once for all of
+ * them, and two clients that disagree about the same handshake are a finding. Records are
+ * frozen and JSON-safe: no Buffers, no sockets, no private keys, no session secrets.
+ */
+export const OBSERVATION_SCHEMA = 'smtp-tls-lab/observation@1';
+
+export type ClientName = 'raw' | 'nodemailer' | 'openssl';
+export type TlsMode = 'starttls' | 'implicit' | 'plain';
+
+export interface SmtpReply {
+  readonly code: number;
+  readonly lines: readonly string[];
+}
+
+export interface TranscriptEntry {
+  /** Milliseconds since the observation started. */
+  readonly t: number;
+  /** C = client sent, S = server sent, * = a note from the client (TLS events, timeouts). */
+  readonly dir: 'C' | 'S' | '*';
+  readonly text: string;
+}
+
+export interface KeyExchange {
+  /** 'ECDH' or 'DH', as OpenSSL names the ephemeral key type. */
+  readonly type: string;
+  /** Group or curve name (X25519, prime256v1, ffdhe4096 ...) when the client can tell. */
+  readonly group: string | null;
+  readonly bits: number | null;
+}
+
+export interface PeerCertificate {
+  readonly subject: string;
+  readonly commonName: string | null;
+  readonly sans: readonly string[];
+  readonly issuer: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly sha256: string;
+  readonly keyType: string | null;
+  readonly keyBits: number | null;
+  readonly curve: string | null;
+  /** Certificates the server sent, leaf first. */
+  readonly chainLength: number;
+}
+
+export interface Verification {
+  /** Chain and (when a name was given) name both verified against the client's trust store. */
+  readonly verified: boolean;
+  /** OpenSSL's verification error code name (e.g. DEPTH_ZERO_SELF_SIGNED_CERT), or null when the chain verified. */
+  readonly chainError: string | null;
+  /** The name checked against the certificate, or null when none was checked. */
+  readonly name: string | null;
+  readonly nameError: string | null;
+}
+
+export interface TlsDetails {
+  readonly protocol: string;
+  readonly cipher: { readonly openssl: string; readonly iana: string | null; readonly bits: number | null };
+  readonly keyExchange: KeyExchange | null;
+  readonly peerCertificate: PeerCertificate | null;
+  readonly verification: Verification;
+  readonly sessionReused: boolean;
+  /** Server name the client sent (SNI), or null. */
+  readonly sni: string | null;
+}
+
+export interface Delivery {
+  readonly accepted: boolean;
+  readonly reply: SmtpReply | null;
+  readonly queueId: string | null;
+}
+
+export interface TlsObservation {
+  readonly schema: typeof OBSERVATION_SCHEMA;
+  readonly client: ClientName;
+  readonly target: { readonly host: string; readonly port: number; readonly mode: TlsMode };
+  readonly startedAt: string;
+  readonly durationMs: number;
+  /** The client's own TCP port: Postfix logs it, which pairs log events with this connection. */
+  readonly localPort: number | null;
+  readonly banner: SmtpReply | null;
+  readonly capabilities: { readonly beforeTls: readonly string[] | null; readonly afterTls: readonly string[] | null };
+  readonly starttlsReply: SmtpReply | null;
+  readonly tls: TlsDetails | null;
+  readonly auth: { readonly mechanism: string; readonly reply: SmtpReply } | null;
+  readonly delivery: Delivery | null;
+  readonly transcript: readonly TranscriptEntry[];
+  readonly error: LabErrorRecord | null;
+}
