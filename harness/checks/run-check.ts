@@ -1,0 +1,160 @@
+import { LabError, asLabError, isInfrastructure } from '../core/errors.js';
+import { deepFreeze } from '../core/freeze.js';
+import { labClient, type ClientRequest } from '../clients/index.js';
+import type { ScenarioSession } from '../lab/scenario-session.js';
+import type { PostfixLogEvent } from '../postfix/log-parser.js';
+import type { CheckSpec } from '../scenario/types.js';
+import type { TlsObservation } from '../tls/observation.js';
+import { evaluate, getPath } from './matchers.js';
+import { connectionEvents, firstReceivedHeader, waitForConnectionEnd, waitForDelivery } from './log-correlation.js';
+import type { Assertion, CheckResult, CheckStatus } from './result.js';
+
+/** Handshake parameters that every client must agree on when several run the same check. */
+const AGREEMENT_PATHS = ['tls.protocol', 'tls.cipher.iana', 'tls.keyExchange.group', 'tls.keyExchange.bits'];
+
+function request(session: ScenarioSession, check: CheckSpec): ClientRequest {
+  const ep = session.postfix.endpoint(check.service);
+  const c = check.client;
+  const t = c.tls ?? {};
+  const clientCert = t.clientCertificate ? session.certs.pairs.get(t.clientCertificate) : undefined;
+  const m = c.message;
+  return {
+    host: ep.host,
+    port: ep.port,
+    mode: c.mode ?? (ep.service === 'smtps' || ep.port === 465 ? 'implicit' : 'starttls'),
+    ...(c.ehloName ? { ehloName: c.ehloName } : {}),
+    ...(c.forceStarttls ? { forceStarttls: true } : {}),
+    ...(c.plaintextProbe ? { plaintextProbe: c.plaintextProbe } : {}),
+    ...(c.stopAfter ? { stopAfter: c.stopAfter } : {}),
+    ...(m ? { message: { from: m.from, to: m.to, data: `From: <${m.from}>\nTo: ${m.to.map((x) => `<${x}>`).join(', ')}\nSubject: ${m.subject}\n\n${m.body}\n` } } : {}),
+    tls: {
+      ...(t.minVersion ? { minVersion: t.minVersion } : {}),
+      ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}),
+      ...(t.ciphers ? { ciphers: t.ciphers } : {}),
+      ...(t.ciphersuites ? { ciphersuites: t.ciphersuites } : {}),
+      ...(t.groups ? { groups: t.groups } : {}),
+      ...(t.securityLevel !== undefined ? { securityLevel: t.securityLevel } : {}),
+      ...(t.servername ? { servername: t.servername } : {}),
+      ...(t.verifyName ? { verifyName: t.verifyName } : {}),
+      ...(t.trust === 'lab' ? { ca: session.certs.pki.trustBundle } : {}),
+      ...(clientCert ? { cert: clientCert.cert + clientCert.chain, key: clientCert.key } : {}),
+    },
+  };
+}
+
+function statusOf(errors: LabError[], assertions: readonly Assertion[]): CheckStatus {
+  const infra = errors.find((e) => isInfrastructure(e.code));
+  if (infra) return infra.code === 'ECLIENT_CAPABILITY' || infra.code === 'ETOOL' ? 'inconclusive' : 'error';
+  return assertions.every((a) => a.ok) ? 'pass' : 'fail';
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? 'nothing' : s.length > 160 ? `${s.slice(0, 160)}…` : s;
+}
+
+/**
+ * Run one check of a scenario against its running Postfix: each client connects, its
+ * observation is held to the check's expectations, then Postfix's own log and (when a
+ * message was sent) the delivered message are held to theirs.
+ */
+export async function runCheck(session: ScenarioSession, check: CheckSpec): Promise<CheckResult> {
+  const started = Date.now();
+  const assertions: Assertion[] = [];
+  const observations: TlsObservation[] = [];
+  const logEvents: PostfixLogEvent[] = [];
+  const errors: LabError[] = [];
+  const log = session.postfix.log;
+
+  try {
+    const req = request(session, check);
+    for (const name of check.clients) {
+      const { observation } = await labClient(name)(req);
+      observations.push(observation);
+      if (observation.error && isInfrastructure(observation.error.code)) {
+        errors.push(new LabError(observation.error.code, observation.error.message, { stage: observation.error.stage }));
+        continue;
+      }
+      const subject = `client:${name}`;
+      for (const [path, m] of Object.entries(check.expect)) {
+        const observed = getPath(observation, path);
+        const r = evaluate(m, observed, observation);
+        assertions.push({ subject, path, expected: r.expected, observed: observed ?? null, ok: r.ok });
+      }
+
+      if ((check.serverLog || check.delivered) && observation.localPort === null) {
+        assertions.push({ subject: 'server-log', path: 'connection', expected: 'a TCP connection to Postfix', observed: observation.error?.message ?? null, ok: false });
+        continue;
+      }
+      const port = observation.localPort;
+      if (port !== null) {
+        await waitForConnectionEnd(log, port);
+        const own = connectionEvents(log.all(), port);
+        if (check.serverLog) {
+          const ev = own.find((e) => e.type === check.serverLog!.event);
+          if (!ev) {
+            assertions.push({ subject: 'server-log', path: 'event', expected: check.serverLog.event, observed: own.map((e) => e.type), ok: false });
+          } else {
+            for (const [path, m] of Object.entries(check.serverLog.expect)) {
+              const observed = getPath(ev, path);
+              const r = evaluate(m, observed, observation);
+              assertions.push({ subject: 'server-log', path, expected: r.expected, observed: observed ?? null, ok: r.ok });
+            }
+          }
+        }
+        if (check.delivered) {
+          const queueId = observation.delivery?.queueId;
+          if (!queueId) {
+            assertions.push({ subject: 'received-header', path: 'delivery.queueId', expected: 'a queued message', observed: observation.delivery, ok: false });
+          } else {
+            const outcome = await waitForDelivery(log, queueId);
+            const sent = outcome.type === 'delivery' && outcome.status === 'sent';
+            assertions.push({ subject: 'server-log', path: 'delivery.status', expected: 'sent', observed: outcome.type === 'delivery' ? outcome.status : null, ok: sent });
+            const msg = sent ? await session.postfix.deliveredMessage(queueId) : null;
+            const header = msg ? firstReceivedHeader(msg) : null;
+            const r = evaluate(check.delivered.receivedHeader, header, observation);
+            assertions.push({ subject: 'received-header', path: 'Received', expected: r.expected, observed: header, ok: r.ok });
+          }
+        }
+        logEvents.push(...connectionEvents(log.all(), port).filter((e) => !logEvents.includes(e)));
+      }
+    }
+    if (observations.length > 1) {
+      for (const path of AGREEMENT_PATHS) {
+        const values = observations.map((o) => ({ client: o.client, value: getPath(o, path) ?? null }));
+        const ok = values.every((v) => JSON.stringify(v.value) === JSON.stringify(values[0]!.value));
+        assertions.push({ subject: 'clients-agree', path, expected: 'the same value from every client', observed: values, ok });
+      }
+    }
+  } catch (err) {
+    const e = asLabError(err);
+    // A Postfix log event that never came is the server's silence, not the lab's failure.
+    if (e.code === 'ETIMEOUT') assertions.push({ subject: 'server-log', path: 'wait', expected: 'the event to be logged', observed: e.message, ok: false });
+    else errors.push(e);
+  }
+
+  const status = statusOf(errors, assertions);
+  const failed = assertions.filter((a) => !a.ok);
+  const message =
+    status === 'pass'
+      ? `${assertions.length} assertion(s) held`
+      : status === 'fail'
+        ? failed.map((a) => `${a.subject} ${a.path}: expected ${show(a.expected)}, observed ${show(a.observed)}`).join('; ')
+        : errors.map((e) => `${e.code}${e.stage ? ` at ${e.stage}` : ''}: ${e.message}`).join('; ');
+  const key = (a: Assertion) => `${a.subject} ${a.path}`;
+  const result: CheckResult = {
+    id: check.id,
+    title: check.title,
+    why: check.why,
+    status,
+    message,
+    expected: Object.fromEntries(assertions.map((a) => [key(a), a.expected])),
+    observed: Object.fromEntries(assertions.map((a) => [key(a), a.observed])),
+    assertions,
+    observations,
+    logEvents,
+    error: errors[0]?.toRecord() ?? null,
+    durationMs: Date.now() - started,
+  };
+  return deepFreeze(result);
+}

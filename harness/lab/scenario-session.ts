@@ -1,0 +1,68 @@
+import { LabError, asLabError } from '../core/errors.js';
+import { materializeCertificates, type MaterializedCerts } from '../certs/materialize.js';
+import { LabNetwork } from '../engine/lab-network.js';
+import { effectiveConfig, type EffectiveConfig } from '../postfix/effective-config.js';
+import { PostfixContainer, type StartedPostfixContainer } from '../postfix/postfix-container.js';
+import type { Scenario } from '../scenario/types.js';
+
+/**
+ * One scenario's lab: its certificates (temp dir, keys 0600), its own internal network and
+ * its Postfix container. start() undoes what it made when a later step fails; stop()
+ * removes everything and reports (never throws) what it could not remove.
+ */
+export class ScenarioSession {
+  private constructor(
+    readonly scenario: Scenario,
+    readonly postfix: StartedPostfixContainer,
+    readonly network: LabNetwork,
+    readonly certs: MaterializedCerts,
+    readonly config: EffectiveConfig,
+    readonly startupMs: number,
+  ) {}
+
+  static async start(scenario: Scenario, image: string): Promise<ScenarioSession> {
+    const started = Date.now();
+    const undo: (() => Promise<void> | void)[] = [];
+    try {
+      const certs = await materializeCertificates(scenario.id, scenario.certificates);
+      undo.push(() => certs.remove());
+      const config = effectiveConfig(scenario, `scenario ${scenario.id}`);
+      const network = await LabNetwork.create(scenario.id);
+      undo.push(() => network.remove());
+      let builder = new PostfixContainer(image)
+        .withScenarioId(scenario.id)
+        .withLabNetwork(network)
+        .withMainCf(config.mainCf, scenario.mainCf.file)
+        .withMasterCf(config.masterCf, scenario.masterCf?.file ?? 'master.cf (lab base)')
+        .withTlsDirectory(certs.dir);
+      for (const m of scenario.maps) builder = builder.withMapFile({ name: m.name, content: m.text, postmap: m.postmap });
+      const postfix = await builder.start();
+      return new ScenarioSession(scenario, postfix, network, certs, config, Date.now() - started);
+    } catch (err) {
+      for (const step of undo.reverse()) {
+        try {
+          await step();
+        } catch {
+          // Leftovers are found by label at the next run's start; the original error matters more.
+        }
+      }
+      throw asLabError(err, 'ECONTAINER');
+    }
+  }
+
+  /** Remove the container, the network and the key material. Returns problems instead of throwing. */
+  async stop(): Promise<string[]> {
+    const problems: string[] = [];
+    const attempt = async (what: string, fn: () => Promise<unknown> | unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        problems.push(`${what}: ${err instanceof LabError ? err.message : String(err)}`);
+      }
+    };
+    await attempt('stop container', () => this.postfix.stop());
+    await attempt('remove network', () => this.network.remove());
+    await attempt('remove certificates', () => this.certs.remove());
+    return problems;
+  }
+}

@@ -1,0 +1,74 @@
+import type { KeySpec, LeafSpec } from '../certs/lab-pki.js';
+import type { ClientName, TlsMode } from '../tls/observation.js';
+import type { PostfixLogEventType } from '../postfix/log-parser.js';
+import type { Matcher } from '../checks/matchers.js';
+
+/** A scenario as loaded from scenarios/<id>/scenario.json and the files it names. Data only. */
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly dir: string;
+  readonly file: string;
+  /** Seed documents (../shared/seeds) whose settings the scenario exercises, by number. */
+  readonly seeds: readonly string[];
+  readonly mainCf: { readonly file: string; readonly text: string };
+  readonly masterCf: { readonly file: string; readonly text: string } | null;
+  readonly maps: readonly MapSpec[];
+  readonly certificates: readonly CertificateSpec[];
+  readonly checks: readonly CheckSpec[];
+}
+
+export interface MapSpec {
+  readonly name: string;
+  readonly file: string;
+  readonly text: string;
+  readonly postmap: string | null;
+}
+
+export interface CertificateSpec extends LeafSpec {
+  readonly name: string;
+  readonly key: KeySpec;
+}
+
+export interface ClientTlsSpec {
+  readonly minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  readonly maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  readonly ciphers?: string;
+  readonly ciphersuites?: string;
+  readonly groups?: string;
+  readonly securityLevel?: 0 | 1 | 2 | 3;
+  readonly servername?: string;
+  /** 'lab' trusts the lab CAs; 'system' uses the system roots (which know no lab CA). */
+  readonly trust?: 'lab' | 'system';
+  readonly verifyName?: string;
+  /** Name of a scenario certificate to present as the client certificate. */
+  readonly clientCertificate?: string;
+}
+
+export interface ClientSpec {
+  readonly mode?: TlsMode;
+  readonly ehloName?: string;
+  readonly tls?: ClientTlsSpec;
+  readonly forceStarttls?: boolean;
+  readonly plaintextProbe?: string;
+  readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
+  readonly message?: { readonly from: string; readonly to: readonly string[]; readonly subject: string; readonly body: string };
+}
+
+export interface CheckSpec {
+  readonly id: string;
+  readonly title: string;
+  /** Why this check exists: the setting it shows and what a reader should learn. */
+  readonly why: string;
+  /** master.cf service to connect to (smtp, submission, smtps). */
+  readonly service: string;
+  readonly clients: readonly ClientName[];
+  readonly client: ClientSpec;
+  /** Expectations on the TlsObservation, by path (e.g. "tls.protocol"). */
+  readonly expect: Readonly<Record<string, Matcher>>;
+  /** Expectations on a Postfix log event of this connection. */
+  readonly serverLog: { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> } | null;
+  /** Expectations on the delivered message (needs client.message). */
+  readonly delivered: { readonly receivedHeader: Matcher } | null;
+}
