@@ -106,7 +106,8 @@ main() {
     ensure_egress_guard
     exit 0
   fi
-  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  # LAB_ENGINE_NO_INSTALL=1 behaves as a machine where nothing may be installed (tests use it).
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1 || [ "${LAB_ENGINE_NO_INSTALL:-}" = 1 ]; then
     say "no docker engine is reachable, and this is not Debian/Ubuntu as root"
     remedy; exit 2
   fi

@@ -13,14 +13,14 @@ export const RUN_LABEL = 'org.smtp-tls-lab.run';
 export const SCENARIO_LABEL = 'org.smtp-tls-lab.scenario';
 
 /** One id per process, shared by every container this process starts. */
-export const RUN_ID: string = process.env.SMTP_TLS_LAB_RUN_ID ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+export const RUN_ID: string = process.env.SMTP_TLS_LAB_RUN_ID || `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 process.env.SMTP_TLS_LAB_RUN_ID = RUN_ID;
 
 /**
  * The process that owns the run. Vitest workers inherit the run id and the owner pid from the
  * main process, so a worker's containers are judged by whether the run as a whole is alive.
  */
-export const OWNER_PID: number = Number(process.env.SMTP_TLS_LAB_OWNER_PID ?? process.pid);
+export const OWNER_PID: number = Number(process.env.SMTP_TLS_LAB_OWNER_PID || process.pid);
 process.env.SMTP_TLS_LAB_OWNER_PID = String(OWNER_PID);
 
 export function labLabels(extra: Record<string, string> = {}): Record<string, string> {

@@ -14,6 +14,9 @@
  *  - "warning: ...", "fatal: ...", "panic: ...", master's "daemon started -- version %s"
  *  - the lab entrypoint's own "lab-entrypoint: ..." lines and postconf's complaints.
  *
+ * "from name[addr]" is also accepted without the space, as in lines where a host name was
+ * removed by hand (seed 002 quotes such lines).
+ *
  * Every event keeps the raw line. Unknown lines become { type: 'other' } rather than errors.
  */
 
@@ -78,7 +81,7 @@ export type PostfixLogEvent =
 export type PostfixLogEventType = PostfixLogEvent['type'];
 
 // "Nov 22 05:20:53 mx postfix/smtpd[175]: text" (maillog_file format; syslog's is the same).
-const PREFIX = /^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?) (\S+) ([^\s[]+)\[(\d+)\]: (.*)$/s;
+const PREFIX = /^([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?) (\S+) ([^\s[]+)\[(\d+)\]: (.*)$/s;
 const PEER = String.raw`([^\s[]*)\[([^\]]*)\](?::(\d+))?`;
 const PEER_RE = new RegExp(`^${PEER}$`);
 
@@ -138,12 +141,12 @@ function parseMessage(base: Base, msg: string): PostfixLogEvent {
       clientSignature: sig(m[17], m[18], m[19]),
     };
   }
-  if ((m = new RegExp(`^connect from ${PEER}$`).exec(msg))) return { ...base, type: 'connect', peer: peer(m[1]!, m[2]!, m[3]) };
-  if ((m = new RegExp(`^disconnect from ${PEER}(.*)$`).exec(msg)))
+  if ((m = new RegExp(`^connect from ?${PEER}$`).exec(msg))) return { ...base, type: 'connect', peer: peer(m[1]!, m[2]!, m[3]) };
+  if ((m = new RegExp(`^disconnect from ?${PEER}(.*)$`).exec(msg)))
     return { ...base, type: 'disconnect', peer: peer(m[1]!, m[2]!, m[3]), commands: parseCommands(m[4]!) };
-  if ((m = new RegExp(`^lost connection after (\\S+) from ${PEER}$`).exec(msg)))
+  if ((m = new RegExp(`^lost connection after (\\S+) from ?${PEER}$`).exec(msg)))
     return { ...base, type: 'lost-connection', after: m[1]!, peer: peer(m[2]!, m[3]!, m[4]) };
-  if ((m = new RegExp(`^SSL_(accept|connect) error (?:from|to) ${PEER}: (-?\\d+)$`).exec(msg)))
+  if ((m = new RegExp(`^SSL_(accept|connect) error (?:from|to) ?${PEER}: (-?\\d+)$`).exec(msg)))
     return { ...base, type: 'tls-handshake-error', role: m[1] as 'accept', peer: peer(m[2]!, m[3]!, m[4]), code: Number(m[5]) };
   if ((m = new RegExp(`^([0-9A-Za-z]+): client=${PEER}`).exec(msg)))
     return { ...base, type: 'queue-client', queueId: m[1]!, peer: peer(m[2]!, m[3]!, m[4]) };

@@ -17,7 +17,13 @@ export class ScenarioFileError extends LabError {
   }
 }
 
+/** A finding already put in words (e.g. "unknown key 'x'"), shown as is. */
+export class Found {
+  constructor(readonly text: string) {}
+}
+
 function describe(v: unknown): string {
+  if (v instanceof Found) return v.text;
   if (v === undefined) return 'nothing (the field is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return `a list of ${v.length}`;
@@ -45,7 +51,7 @@ export class Reader {
     if (typeof this.value !== 'object' || this.value === null || Array.isArray(this.value)) this.fail('an object');
     for (const k of Object.keys(this.value)) {
       if (!allowed.includes(k)) {
-        throw new ScenarioFileError(this.file, this.at(k), `one of the known keys (${allowed.join(', ')})`, `unknown key '${k}'`, 'remove the key or fix its spelling');
+        throw new ScenarioFileError(this.file, this.at(k), `one of the known keys (${allowed.join(', ')})`, new Found(`unknown key '${k}'`), 'remove the key or fix its spelling');
       }
     }
     return this;

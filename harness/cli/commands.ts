@@ -1,0 +1,55 @@
+import type { FlagSpec } from './args.js';
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  readonly flags: readonly FlagSpec[];
+}
+
+/** Every command and flag of the CLI; `help` prints this and the README documents it. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'run',
+    summary: 'Run the scenario catalogue against real Postfix and write reports/latest/report.json (npm run lab).',
+    flags: [
+      { name: 'scenario', value: 'ID[,ID…]', repeat: true, help: 'run only these scenarios (repeatable)' },
+      { name: 'scenarios-dir', value: 'DIR', help: 'read scenarios from DIR instead of scenarios/' },
+      { name: 'report-dir', value: 'DIR', help: 'write the report under DIR instead of reports/ (DIR/latest/report.json)' },
+      { name: 'concurrency', value: 'N', help: 'scenarios running at once (default 3)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
+    name: 'test',
+    summary: "Run the lab's own test suite: parser unit tests and the catalogue as vitest tests (npm test).",
+    flags: [
+      { name: 'filter', value: 'PATTERN', help: 'only test files whose path contains PATTERN' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
+    name: 'clean',
+    summary: 'Remove every lab container and network on this engine (only objects labelled org.smtp-tls-lab).',
+    flags: [{ name: 'help', value: null, help: 'show this help' }],
+  },
+  {
+    name: 'images',
+    summary: 'Build the lab images if their recipes changed, and print their tags.',
+    flags: [{ name: 'help', value: null, help: 'show this help' }],
+  },
+  {
+    name: 'help',
+    summary: 'Show commands and flags.',
+    flags: [],
+  },
+];
+
+export function usage(only?: string): string {
+  const lines = ['usage: smtp-tls-lab <command> [flags]', ''];
+  for (const c of COMMANDS.filter((c) => !only || c.name === only)) {
+    lines.push(`  ${c.name.padEnd(8)} ${c.summary}`);
+    for (const f of c.flags) lines.push(`      --${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(34) + f.help);
+  }
+  lines.push('', 'Exit codes: 0 all checks passed, 1 a check failed, 2 the lab could not give every verdict (infrastructure, usage).');
+  return lines.join('\n');
+}

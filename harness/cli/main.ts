@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { LabError, asLabError } from '../core/errors.js';
+import { forTerminal } from '../core/escape.js';
+import { parseFlags, positiveInt } from './args.js';
+import { COMMANDS, usage } from './commands.js';
+import { REPORTS_DIR, SCENARIOS_DIR } from '../engine/paths.js';
+import { loadCatalogue } from '../scenario/load.js';
+import { ensureEngine } from '../engine/engine.js';
+import { ensureImage } from '../engine/images.js';
+import { removeLabObjects } from '../engine/cleanup.js';
+import { runVitest } from './vitest-run.js';
+
+const say = (l: string) => process.stderr.write(`${l}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'help', ...rest] = argv;
+  const spec = COMMANDS.find((c) => c.name === command);
+  if (!spec) throw new LabError('EUSAGE', `unknown command '${command}'\n${usage()}`);
+  const flags = parseFlags(rest, spec.flags, command);
+  if (command === 'help' || flags.help) {
+    process.stdout.write(`${usage(command === 'help' ? undefined : command)}\n`);
+    return 0;
+  }
+  switch (command) {
+    case 'run': {
+      const concurrency = positiveInt(flags.concurrency as string | undefined, 'concurrency', 'run');
+      const scenariosDir = path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR);
+      // Unknown scenario names are a usage error before anything starts.
+      loadCatalogue(scenariosDir, (flags.scenario as string[] | undefined) ?? []);
+      await ensureEngine(say);
+      return runVitest({
+        mode: 'lab',
+        scenarios: (flags.scenario as string[] | undefined) ?? [],
+        ...(flags['scenarios-dir'] ? { scenariosDir: path.resolve(flags['scenarios-dir'] as string) } : {}),
+        reportDir: path.resolve((flags['report-dir'] as string | undefined) ?? REPORTS_DIR),
+        ...(concurrency ? { concurrency } : {}),
+      });
+    }
+    case 'test':
+      await ensureEngine(say);
+      return runVitest({ mode: 'test', ...(flags.filter ? { filter: flags.filter as string } : {}) });
+    case 'clean': {
+      await ensureEngine(say);
+      const r = await removeLabObjects('all');
+      say(`clean: removed ${r.containers} lab container(s) and ${r.networks} lab network(s)`);
+      for (const p of r.problems) say(`clean: ${forTerminal(p)}`);
+      return r.problems.length ? 2 : 0;
+    }
+    case 'images': {
+      await ensureEngine(say);
+      const r = await ensureImage('postfix', say);
+      process.stdout.write(`${r.name}\t${r.tag}\t${r.how}\t${r.ms} ms\n`);
+      return 0;
+    }
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    const e = asLabError(err);
+    say(`smtp-tls-lab: ${e.code}: ${forTerminal(e.message, 4000)}`);
+    if (e.detail) say(`  ${forTerminal(e.detail, 4000)}`);
+    if (e.code === 'EINTERNAL' && err instanceof Error && err.stack) say(err.stack);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { startVitest } from 'vitest/node';
+import { forTerminal } from '../core/escape.js';
+import { PROJECT_ROOT } from '../engine/paths.js';
+import { removeLabObjects } from '../engine/cleanup.js';
+import LabReporter from '../report/lab-reporter.js';
+import ProgressReporter from '../report/progress-reporter.js';
+import type { Report } from '../report/types.js';
+
+const CONFIG = path.join(PROJECT_ROOT, 'harness/vitest/vitest.config.ts');
+const CATALOGUE = 'harness/tests/lab/catalogue.test.ts';
+
+export interface RunOptions {
+  readonly mode: 'lab' | 'test';
+  readonly scenarios?: readonly string[];
+  readonly scenariosDir?: string;
+  readonly reportDir?: string;
+  readonly concurrency?: number;
+  readonly filter?: string;
+}
+
+/**
+ * Both README commands run through vitest: `lab` runs the catalogue with the lab reporters
+ * and takes its exit code from the report; `test` runs every test with vitest's own reporter.
+ * SIGINT/SIGTERM cancel the run, let vitest tear down, then sweep this run's containers.
+ */
+export async function runVitest(o: RunOptions): Promise<number> {
+  if (o.scenarios?.length) process.env.SMTP_TLS_LAB_SCENARIOS = o.scenarios.join(',');
+  if (o.scenariosDir) process.env.SMTP_TLS_LAB_SCENARIOS_DIR = o.scenariosDir;
+  if (o.concurrency) process.env.SMTP_TLS_LAB_CONCURRENCY = String(o.concurrency);
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
+  let report: Report | null = null;
+  let reportFile: string | null = null;
+  const lab = o.mode === 'lab' ? new LabReporter({ dir: o.reportDir!, onReport: (r, f) => ((report = r), (reportFile = f)) }) : null;
+  const reporters = lab ? [new ProgressReporter(), lab] : ['default'];
+
+  let interrupted: string | null = null;
+  let vitest: Awaited<ReturnType<typeof startVitest>> | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = sig;
+    process.stderr.write(`\nlab: ${sig}: cancelling the run and removing its containers\n`);
+    void vitest?.cancelCurrentRun('keyboard-input');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    vitest = await startVitest('test', o.mode === 'lab' ? [CATALOGUE] : o.filter ? [o.filter] : [], {
+      config: CONFIG,
+      watch: false,
+      reporters,
+      ...(o.concurrency ? { maxConcurrency: o.concurrency } : {}),
+    });
+    await vitest?.close();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const swept = await removeLabObjects('run');
+    if (swept.containers || swept.networks) process.stderr.write(`lab: removed ${swept.containers} container(s) and ${swept.networks} network(s) of this run\n`);
+  }
+  if (interrupted) return 2;
+  if (o.mode === 'test') return process.exitCode === undefined || process.exitCode === 0 ? (vitest?.state.getCountOfFailedTests() ? 1 : 0) : Number(process.exitCode);
+  const r = report as Report | null;
+  if (!r) {
+    process.stderr.write('lab: the run ended without a report (see the errors above)\n');
+    return 2;
+  }
+  const c = r.summary.checks;
+  process.stdout.write(
+    `\n${r.scenarios.length} scenario(s), ${c.pass + c.fail + c.inconclusive + c.error} check(s): ${c.pass} pass, ${c.fail} fail, ${c.inconclusive} inconclusive, ${c.error} error\n`,
+  );
+  for (const e of r.infrastructureErrors) process.stdout.write(`infrastructure: ${forTerminal(e)}\n`);
+  process.stdout.write(`report: ${reportFile}\n`);
+  return r.summary.exitCode;
+}

@@ -1,0 +1,70 @@
+/**
+ * The catalogue: every scenario under scenarios/ (or those named in SMTP_TLS_LAB_SCENARIOS),
+ * each against its own real Postfix. Scenarios run concurrently (bounded by maxConcurrency);
+ * the checks of one scenario run in order. Results go into task meta for the reporters.
+ */
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
+import type { TaskMeta } from '@vitest/runner';
+import { runCheck } from '../../checks/run-check.js';
+import { SCENARIOS_DIR } from '../../engine/paths.js';
+import { ScenarioSession } from '../../lab/scenario-session.js';
+import { errorResult, settle } from '../../lab/settle.js';
+import type { ScenarioMeta } from '../../lab/meta.js';
+import { loadCatalogue } from '../../scenario/load.js';
+import { asLabError, type LabError } from '../../core/errors.js';
+import '../../lab/meta.js';
+
+const root = process.env.SMTP_TLS_LAB_SCENARIOS_DIR ?? SCENARIOS_DIR;
+const only = (process.env.SMTP_TLS_LAB_SCENARIOS ?? '').split(',').filter(Boolean);
+const entries = loadCatalogue(root, only);
+
+describe.concurrent('catalogue', () => {
+  for (const entry of entries) {
+    describe.sequential(entry.id, () => {
+      let session: ScenarioSession | null = null;
+      let startError: LabError | null = entry.error;
+      const meta = (suiteMeta: TaskMeta, patch: Partial<ScenarioMeta>) => {
+        suiteMeta.labScenario = { ...(suiteMeta.labScenario as ScenarioMeta), ...patch };
+      };
+
+      beforeAll(async ({}, suite) => {
+        meta(suite.meta, {
+          id: entry.id,
+          title: entry.scenario?.title ?? entry.id,
+          summary: entry.scenario?.summary ?? '',
+          seeds: entry.scenario?.seeds ?? [],
+          startupMs: null,
+          image: inject('postfixImage'),
+          error: entry.error?.toRecord() ?? null,
+          mainCf: null,
+          logEvents: [],
+          cleanupProblems: [],
+        });
+        if (!entry.scenario) return;
+        try {
+          session = await ScenarioSession.start(entry.scenario, inject('postfixImage'));
+          meta(suite.meta, { startupMs: session.startupMs, mainCf: session.config.mainCf });
+        } catch (err) {
+          startError = asLabError(err);
+          meta(suite.meta, { error: startError.toRecord() });
+        }
+      }, 120_000);
+
+      afterAll(async ({}, suite) => {
+        if (!session) return;
+        const logEvents = session.postfix.log.all();
+        const problems = await session.stop();
+        meta(suite.meta, { logEvents, cleanupProblems: problems });
+      }, 60_000);
+
+      const checks = entry.scenario?.checks ?? [{ id: 'scenario-file', title: 'The scenario file loads', why: '' }];
+      for (const check of checks) {
+        it(check.id, async ({ task, skip }) => {
+          const result = session && 'service' in check ? await runCheck(session, check) : errorResult(check, startError ?? new Error('scenario did not start'));
+          task.meta.labCheck = result;
+          settle(result, skip);
+        }, 120_000);
+      }
+    });
+  }
+});

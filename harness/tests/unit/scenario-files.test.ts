@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCatalogue, loadScenario } from '../../scenario/load.js';
+import { SCENARIOS_DIR } from '../../engine/paths.js';
+import { LabError } from '../../core/errors.js';
+
+/** Each bad scenario is made here from a valid one with one thing broken, so the cause is plain. */
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-scenarios-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const valid = () => ({
+  id: 'x',
+  title: 'valid',
+  postfix: { mainCf: 'main.cf' },
+  certificates: { server: { commonName: 'mx.lab.test' } },
+  checks: [{ id: 'c', title: 'c', expect: { 'tls.protocol': 'TLSv1.3' } }],
+});
+
+function make(name: string, json: unknown, mainCf = 'smtpd_tls_cert_file = /etc/postfix/lab/tls/server.crt\n', extra: Record<string, string | Buffer> = {}): string {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const j = typeof json === 'object' && json && 'id' in json ? { ...json, id: name } : json;
+  fs.writeFileSync(path.join(dir, 'scenario.json'), typeof j === 'string' ? j : JSON.stringify(j, null, 2));
+  fs.writeFileSync(path.join(dir, 'main.cf'), mainCf);
+  for (const [f, c] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), c);
+  return dir;
+}
+
+function errorOf(dir: string): LabError {
+  try {
+    loadScenario(dir);
+  } catch (err) {
+    return err as LabError;
+  }
+  throw new Error(`expected ${dir} to be refused`);
+}
+
+describe('scenario files: bad input gets an error naming the file, the field and what was expected', () => {
+  it('loads every scenario in the catalogue', () => {
+    const entries = loadCatalogue(SCENARIOS_DIR);
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) expect(e.error?.message ?? null).toBeNull();
+  });
+
+  it('accepts the valid base used below', () => {
+    expect(loadScenario(make('valid-base', valid())).checks).toHaveLength(1);
+  });
+
+  it('unknown key', () => {
+    const e = errorOf(make('unknown-key', { ...valid(), chekcs: [] }));
+    expect(e.code).toBe('ESCENARIO');
+    expect(e.message).toMatch(/unknown-key[/\\]scenario\.json: chekcs: expected one of the known keys .*found unknown key 'chekcs'/);
+    expect(e.detail).toMatch(/remedy/);
+  });
+
+  it('wrong type', () => {
+    expect(errorOf(make('wrong-type', { ...valid(), checks: 'all' })).message).toMatch(/scenario\.json: checks: expected a list, found string "all"/);
+  });
+
+  it('wrong type deep inside a check', () => {
+    const bad = valid();
+    (bad.checks[0] as Record<string, unknown>).client = { tls: { maxVersion: 'TLSv9' } };
+    expect(errorOf(make('wrong-deep', bad)).message).toMatch(/checks\[0\]\.client\.tls\.maxVersion: expected one of 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3', found string "TLSv9"/);
+  });
+
+  it('missing required field', () => {
+    const { title: _t, ...rest } = valid();
+    expect(errorOf(make('missing-title', rest)).message).toMatch(/scenario\.json: title: expected a string, found nothing \(the field is missing\)/);
+  });
+
+  it('invalid JSON', () => {
+    expect(errorOf(make('bad-json', '{ "id": ')).message).toMatch(/bad-json[/\\]scenario\.json: not valid JSON/);
+  });
+
+  it('path traversal in a file reference is refused', () => {
+    const e = errorOf(make('traversal', { ...valid(), postfix: { mainCf: '../../etc/shadow' } }));
+    expect(e.message).toMatch(/postfix\.mainCf: expected a plain file name inside the scenario folder, found string "\.\.\/\.\.\/etc\/shadow"/);
+  });
+
+  it('a symbolic link out of the scenario folder is refused', () => {
+    const dir = make('symlink', { ...valid(), postfix: { mainCf: 'linked.cf' } });
+    fs.symlinkSync('/etc/hostname', path.join(dir, 'linked.cf'));
+    expect(errorOf(dir).message).toMatch(/postfix\.mainCf: expected a file inside the scenario folder/);
+  });
+
+  it('a binary main.cf is refused', () => {
+    expect(errorOf(make('binary', valid(), 'x', { 'main.cf': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1]) })).message).toMatch(/contains NUL bytes: it is binary/);
+  });
+
+  it('a huge main.cf is refused', () => {
+    expect(errorOf(make('huge', valid(), `# ${'x'.repeat(300 * 1024)}\n`)).message).toMatch(/a file of at most 262144 bytes/);
+  });
+
+  it('a certificate file the scenario does not make is named with its line', () => {
+    const e = errorOf(make('missing-cert', valid(), 'smtpd_tls_cert_file = /etc/postfix/lab/tls/server.crt\nsmtpd_tls_key_file = /etc/postfix/lab/tls/srv.key\n'));
+    expect(e.code).toBe('ECERT_FILE');
+    expect(e.message).toMatch(/main\.cf, line 2: smtpd_tls_key_file names \/etc\/postfix\/lab\/tls\/srv\.key, which this scenario does not provide/);
+    expect(e.detail).toMatch(/server\.key/);
+  });
+
+  it('a host path copied from a how-to is named', () => {
+    const e = errorOf(make('host-path', valid(), 'smtpd_tls_dh1024_param_file = /etc/ssl/private/2048.dh\n'));
+    expect(e.message).toMatch(/line 1: smtpd_tls_dh1024_param_file names \/etc\/ssl\/private\/2048\.dh, which is not a lab file/);
+  });
+
+  it('a setting the lab guard fixes is refused', () => {
+    expect(errorOf(make('guarded', valid(), 'relayhost = [smtp.example.com]:587\n')).message).toMatch(/main\.cf, line 1: relayhost is fixed by the lab/);
+  });
+
+  it('an unknown matcher operator', () => {
+    const bad = valid();
+    bad.checks[0]!.expect = { 'tls.protocol': { regex: 'TLS' } } as never;
+    expect(errorOf(make('bad-matcher', bad)).message).toMatch(/checks\[0\]\.expect\.tls\.protocol: expected a plain value or an object with exactly one of equals, oneOf/);
+  });
+
+  it('a client certificate that is not defined', () => {
+    const bad = valid();
+    (bad.checks[0] as Record<string, unknown>).client = { tls: { clientCertificate: 'nobody' } };
+    expect(errorOf(make('no-client-cert', bad)).message).toMatch(/clientCertificate: expected the name of a certificate in this scenario \(server\)/);
+  });
+
+  it('one broken scenario does not hide the others', () => {
+    const root = path.join(tmp, 'catalogue');
+    fs.mkdirSync(root);
+    fs.renameSync(make('good-one', valid()), path.join(root, 'good-one'));
+    fs.renameSync(make('broken-one', { ...valid(), checks: 3 }), path.join(root, 'broken-one'));
+    const entries = loadCatalogue(root);
+    expect(entries.map((e) => [e.id, e.error === null])).toEqual([
+      ['broken-one', false],
+      ['good-one', true],
+    ]);
+  });
+});

@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * One config for both suites: unit tests of parsers (captured real output, no containers)
+ * and the lab tests (real Postfix). `npm test` runs both; `npm run lab` runs the catalogue
+ * with the lab reporters. Concurrency fits a 2-core machine: scenarios run 3 at a time.
+ */
+export default defineConfig({
+  root,
+  test: {
+    include: ['harness/tests/**/*.test.ts'],
+    globalSetup: [path.join(root, 'harness/vitest/global-setup.ts')],
+    maxConcurrency: Number(process.env.SMTP_TLS_LAB_CONCURRENCY ?? 3),
+    fileParallelism: true,
+    maxWorkers: 2,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 60_000,
+    pool: 'forks',
+    env: { TESTCONTAINERS_RYUK_DISABLED: process.env.TESTCONTAINERS_RYUK_DISABLED ?? 'true' },
+  },
+});
