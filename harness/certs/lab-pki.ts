@@ -74,6 +74,14 @@ export class LabPki {
     return `${this.rsaCa.cert.trim()}\n${this.ecCa.cert.trim()}\n`;
   }
 
+  private static runPki: Promise<LabPki> | null = null;
+
+  /** The lab roots of this run: made once per process and shared by every scenario in it. */
+  static forRun(): Promise<LabPki> {
+    LabPki.runPki ??= LabPki.create();
+    return LabPki.runPki;
+  }
+
   /** Fresh lab roots, valid for a year. */
   static async create(): Promise<LabPki> {
     const [rsaCa, ecCa] = await Promise.all([makeRoot('smtp-tls-lab RSA CA', 'rsa-2048'), makeRoot('smtp-tls-lab ECDSA CA', 'ec-p256')]);

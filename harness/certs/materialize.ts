@@ -28,7 +28,7 @@ export interface MaterializedCerts {
 export async function materializeCertificates(label: string, specs: readonly (LeafSpec & { name: string })[], extraFiles: Readonly<Record<string, string>> = {}): Promise<MaterializedCerts> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `smtp-tls-lab-${label}-`));
   fs.chmodSync(dir, 0o700);
-  const pki = await LabPki.create();
+  const pki = await LabPki.forRun();
   const pairs = new Map<string, CertPair>();
   try {
     for (const spec of specs) {

@@ -38,6 +38,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [{ name: 'help', value: null, help: 'show this help' }],
   },
   {
+    name: 'bench',
+    summary: 'Print speed figures (medians): cold base build, cached image check, start to ready, one handshake, a whole scenario (npm run bench).',
+    flags: [
+      { name: 'rounds', value: 'N', help: 'rounds per figure (default 5)' },
+      { name: 'skip-cold', value: null, help: 'skip the cold base-image build (about a minute)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
     name: 'help',
     summary: 'Show commands and flags.',
     flags: [],

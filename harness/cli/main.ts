@@ -46,6 +46,18 @@ async function main(argv: string[]): Promise<number> {
       for (const p of r.problems) say(`clean: ${forTerminal(p)}`);
       return r.problems.length ? 2 : 0;
     }
+    case 'bench': {
+      const rounds = positiveInt(flags.rounds as string | undefined, 'rounds', 'bench') ?? 5;
+      await ensureEngine(say);
+      process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+      const { bench } = await import('../bench/bench.js');
+      try {
+        await bench({ rounds, cold: !flags['skip-cold'], out: (l) => process.stdout.write(`${l}\n`) });
+      } finally {
+        await removeLabObjects('run');
+      }
+      return 0;
+    }
     case 'images': {
       await ensureEngine(say);
       const r = await ensureImage('postfix', say);

@@ -7,6 +7,11 @@ import LabReporter from '../report/lab-reporter.js';
 import ProgressReporter from '../report/progress-reporter.js';
 import type { Report } from '../report/types.js';
 
+type AnyTask = { type: string; tasks?: AnyTask[]; result?: { state?: string } };
+function allTests(t: AnyTask): AnyTask[] {
+  return t.type === 'test' ? [t] : (t.tasks ?? []).flatMap(allTests);
+}
+
 const CONFIG = path.join(PROJECT_ROOT, 'harness/vitest/vitest.config.ts');
 const CATALOGUE = 'harness/tests/lab/catalogue.test.ts';
 
@@ -60,7 +65,15 @@ export async function runVitest(o: RunOptions): Promise<number> {
     if (swept.containers || swept.networks) process.stderr.write(`lab: removed ${swept.containers} container(s) and ${swept.networks} network(s) of this run\n`);
   }
   if (interrupted) return 2;
-  if (o.mode === 'test') return process.exitCode === undefined || process.exitCode === 0 ? (vitest?.state.getCountOfFailedTests() ? 1 : 0) : Number(process.exitCode);
+  if (o.mode === 'test') {
+    // A plain closing line that any CI log reader understands, after vitest's own summary.
+    const tests = vitest?.state.getFiles().flatMap((f) => allTests(f)) ?? [];
+    const n = (s: string) => tests.filter((t) => t.result?.state === s).length;
+    const failed = n('fail') + (vitest?.state.getFiles().filter((f) => f.result?.state === 'fail' && allTests(f).length === 0).length ?? 0);
+    process.stdout.write(`${n('pass')} passed, ${failed} failed, ${tests.length - n('pass') - n('fail')} skipped\n`);
+    if (tests.length === 0) return 2;
+    return failed > 0 || (process.exitCode !== undefined && process.exitCode !== 0) ? 1 : 0;
+  }
   const r = report as Report | null;
   if (!r) {
     process.stderr.write('lab: the run ended without a report (see the errors above)\n');
