@@ -1,6 +1,6 @@
 import { LabError, asLabError, isInfrastructure } from '../core/errors.js';
 import { deepFreeze } from '../core/freeze.js';
-import { labClient, type ClientRequest } from '../clients/index.js';
+import { labClient, type ClientContext, type ClientRequest } from '../clients/index.js';
 import type { ScenarioSession } from '../lab/scenario-session.js';
 import type { PostfixLogEvent } from '../postfix/log-parser.js';
 import type { CheckSpec } from '../scenario/types.js';
@@ -68,8 +68,15 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
 
   try {
     const req = request(session, check);
+    const t = check.client.tls ?? {};
+    const pair = t.clientCertificate ? session.certs.pairs.get(t.clientCertificate) : undefined;
+    const ctx: ClientContext = {
+      clientContainer: () => session.clientContainer(),
+      trustBundle: t.trust === 'lab' ? session.certs.pki.trustBundle : null,
+      clientCert: pair ? { cert: pair.cert + pair.chain, key: pair.key } : null,
+    };
     for (const name of check.clients) {
-      const { observation } = await labClient(name)(req);
+      const { observation } = await labClient(name)(req, ctx);
       observations.push(observation);
       if (observation.error && isInfrastructure(observation.error.code)) {
         errors.push(new LabError(observation.error.code, observation.error.message, { stage: observation.error.stage }));

@@ -1,5 +1,8 @@
 import { LabError } from '../core/errors.js';
 import { runRawClient } from '../smtp/raw-client.js';
+import { runNodemailer } from './nodemailer.js';
+import { runOpenssl } from './openssl.js';
+import type { LabClientContainer } from '../lab/client-container.js';
 import type { TlsClientOptions } from '../tls/node-tls.js';
 import type { ClientName, TlsMode, TlsObservation } from '../tls/observation.js';
 
@@ -14,6 +17,7 @@ export interface ClientRequest {
   readonly plaintextProbe?: string;
   readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
   readonly message?: { readonly from: string; readonly to: readonly string[]; readonly data: string };
+  readonly auth?: { readonly mechanism: 'PLAIN' | 'LOGIN'; readonly user: string; readonly pass: string };
 }
 
 export interface ClientOutcome {
@@ -21,9 +25,33 @@ export interface ClientOutcome {
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
-export type LabClient = (req: ClientRequest) => Promise<ClientOutcome>;
+/** What a client may need besides the request: the scenario's client container and key material. */
+export interface ClientContext {
+  clientContainer(): Promise<LabClientContainer>;
+  readonly trustBundle: string | null;
+  readonly clientCert: { readonly cert: string; readonly key: string } | null;
+}
+
+export type LabClient = (req: ClientRequest, ctx: ClientContext) => Promise<ClientOutcome>;
+
+/** Request options each client cannot honour; a check asking for one is refused when it loads. */
+export const UNSUPPORTED: Readonly<Record<ClientName, readonly string[]>> = {
+  raw: [],
+  nodemailer: ['plaintextProbe', 'forceStarttls', 'stopAfter'],
+  openssl: ['plaintextProbe', 'forceStarttls', 'message', 'auth', 'stopAfter:banner', 'stopAfter:ehlo'],
+};
 
 const CLIENTS: Partial<Record<ClientName, LabClient>> = {
+  nodemailer: (req) => runNodemailer(req),
+  openssl: async (req, ctx) => {
+    const container = await ctx.clientContainer();
+    let caFile: string | null = null;
+    if (ctx.trustBundle) {
+      caFile = '/tmp/lab-ca.crt';
+      await container.putFile(caFile, ctx.trustBundle, 0o644);
+    }
+    return runOpenssl(req, container, { caFile, cert: ctx.clientCert });
+  },
   raw: async (req) => {
     const r = await runRawClient(req);
     return { observation: r.observation, extra: r.probeReply ? { plaintextProbeReply: r.probeReply } : {} };

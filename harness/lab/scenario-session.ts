@@ -4,6 +4,7 @@ import { LabNetwork } from '../engine/lab-network.js';
 import { effectiveConfig, type EffectiveConfig } from '../postfix/effective-config.js';
 import { PostfixContainer, type StartedPostfixContainer } from '../postfix/postfix-container.js';
 import type { Scenario } from '../scenario/types.js';
+import { LabClientContainer } from './client-container.js';
 
 /**
  * One scenario's lab: its certificates (temp dir, keys 0600), its own internal network and
@@ -11,7 +12,10 @@ import type { Scenario } from '../scenario/types.js';
  * removes everything and reports (never throws) what it could not remove.
  */
 export class ScenarioSession {
+  private client: Promise<LabClientContainer> | null = null;
+
   private constructor(
+    readonly image: string,
     readonly scenario: Scenario,
     readonly postfix: StartedPostfixContainer,
     readonly network: LabNetwork,
@@ -37,7 +41,7 @@ export class ScenarioSession {
         .withTlsDirectory(certs.dir);
       for (const m of scenario.maps) builder = builder.withMapFile({ name: m.name, content: m.text, postmap: m.postmap });
       const postfix = await builder.start();
-      return new ScenarioSession(scenario, postfix, network, certs, config, Date.now() - started);
+      return new ScenarioSession(image, scenario, postfix, network, certs, config, Date.now() - started);
     } catch (err) {
       for (const step of undo.reverse()) {
         try {
@@ -48,6 +52,12 @@ export class ScenarioSession {
       }
       throw asLabError(err, 'ECONTAINER');
     }
+  }
+
+  /** The scenario's client container (for openssl s_client), started on first use. */
+  clientContainer(): Promise<LabClientContainer> {
+    this.client ??= LabClientContainer.start(this.image, this.network, this.scenario.id);
+    return this.client;
   }
 
   /** Remove the container, the network and the key material. Returns problems instead of throwing. */
@@ -61,6 +71,7 @@ export class ScenarioSession {
       }
     };
     await attempt('stop container', () => this.postfix.stop());
+    if (this.client) await attempt('stop client container', async () => (await this.client!).stop());
     await attempt('remove network', () => this.network.remove());
     await attempt('remove certificates', () => this.certs.remove());
     return problems;

@@ -4,6 +4,7 @@ import { LabError, asLabError } from '../core/errors.js';
 import { KEY_SPECS } from '../certs/lab-pki.js';
 import { parseMatcher, type Matcher } from '../checks/matchers.js';
 import type { ClientName } from '../tls/observation.js';
+import { UNSUPPORTED } from '../clients/index.js';
 import { Reader, ScenarioFileError } from './validate.js';
 import type { CertificateSpec, CheckSpec, ClientSpec, ClientTlsSpec, MapSpec, Scenario } from './types.js';
 import { checkReferences } from './references.js';
@@ -104,7 +105,17 @@ function readCheck(r: Reader, certNames: readonly string[]): CheckSpec {
     if (!client.message) d.fail('a check whose client sends a message', 'add client.message, or remove "delivered"');
     delivered = { receivedHeader: parseMatcher(d.field('receivedHeader')) };
   }
-  const clients = r.has('clients') ? r.field('clients').list().map((c) => c.oneOf(['raw'] as const satisfies readonly ClientName[])) : (['raw'] as ClientName[]);
+  const clients = r.has('clients') ? r.field('clients').list().map((c) => c.oneOf(['raw', 'nodemailer', 'openssl'] as const satisfies readonly ClientName[])) : (['raw'] as ClientName[]);
+  const asked = [
+    ...(client.plaintextProbe ? ['plaintextProbe'] : []),
+    ...(client.forceStarttls ? ['forceStarttls'] : []),
+    ...(client.message ? ['message'] : []),
+    ...(client.stopAfter ? ['stopAfter', `stopAfter:${client.stopAfter}`] : []),
+  ];
+  clients.forEach((c, i) => {
+    const cannot = asked.filter((a) => UNSUPPORTED[c].includes(a));
+    if (cannot.length) r.field('clients').list()[i]!.fail(`a client that can do ${cannot.join(', ')} (client '${c}' cannot)`, `remove '${c}' from this check's clients, or split the check`);
+  });
   return {
     id: r.field('id').string(ID, 'a check id (lowercase letters, digits, -)'),
     title: r.field('title').string(),

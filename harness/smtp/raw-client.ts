@@ -337,7 +337,7 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
       tls: tlsDetails,
       auth,
       delivery,
-      transcript: s.transcript,
+      transcript: [...s.transcript],
       error: error ? error.toRecord() : null,
     };
     return { observation: deepFreeze(observation), session, probeReply };

@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import { LabError, type ErrorCode, type Stage } from '../core/errors.js';
+import { deepFreeze } from '../core/freeze.js';
+import { describeTlsSocket, toNodeTlsOptions } from '../tls/node-tls.js';
+import { OBSERVATION_SCHEMA, type SmtpReply, type TlsDetails, type TlsObservation, type TranscriptEntry } from '../tls/observation.js';
+import { WATCH_TAG, watchTlsSockets } from './tls-socket-watch.js';
+import type { ClientOutcome, ClientRequest } from './index.js';
+
+/**
+ * nodemailer used as a mail client uses it: a transport with secure (465) or requireTLS
+ * (587/25), optional AUTH, then `verify()` or `sendMail()`. The TLS details come from the
+ * TLSSocket nodemailer itself negotiated (see tls-socket-watch.ts); the transcript and EHLO
+ * capabilities come from nodemailer's own debug log.
+ */
+
+/** nodemailer's error command → the lab's stage. */
+function stageOf(command: string | undefined, upgraded: boolean): Stage {
+  const c = (command ?? '').toUpperCase();
+  if (c === 'CONN') return upgraded ? 'ehlo' : 'tcp';
+  if (c.startsWith('GREETING') || c === '') return upgraded ? 'ehlo' : 'banner';
+  if (c.startsWith('EHLO') || c.startsWith('HELO') || c.startsWith('LHLO')) return 'ehlo';
+  if (c.startsWith('STARTTLS')) return 'starttls';
+  if (c.startsWith('AUTH')) return 'auth';
+  return 'mail';
+}
+
+function codeOf(err: { code?: string; message: string }, stage: Stage): ErrorCode {
+  switch (err.code) {
+    case 'ECONNECTION':
+    case 'ESOCKET':
+    case 'EDNS':
+      return /tls|ssl|handshake|alert/i.test(err.message) ? 'ETLS' : stage === 'tcp' ? 'ECONNECTION' : 'ECLOSED';
+    case 'ETIMEDOUT':
+    case 'EPROXY':
+      return 'ETIMEOUT';
+    case 'ETLS':
+      return /did not advertise|not advertise STARTTLS|STARTTLS/i.test(err.message) && stage !== 'handshake' ? 'ENOSTARTTLS' : 'ETLS';
+    case 'EAUTH':
+      return 'EAUTH';
+    case 'EENVELOPE':
+      return 'EENVELOPE';
+    case 'EMESSAGE':
+      return 'EMESSAGE';
+    case 'EPROTOCOL':
+      return 'EPROTOCOL';
+    default:
+      return 'ECLOSED';
+  }
+}
+
+function redact(line: string, afterAuthChallenge: boolean): string {
+  if (/^AUTH\s+\S+/i.test(line)) return line.replace(/^(AUTH\s+\S+).*$/i, '$1 <redacted>');
+  return afterAuthChallenge ? '<redacted>' : line;
+}
+
+export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> {
+  const started = Date.now();
+  const transcript: TranscriptEntry[] = [];
+  const note = (dir: TranscriptEntry['dir'], text: string) => transcript.push({ t: Date.now() - started, dir, text });
+  const id = randomUUID();
+  let tlsDetails: TlsDetails | null = null;
+  let localPort: number | null = null;
+  let upgraded = req.mode === 'implicit';
+  let lastServerCode = 0;
+
+  const unwatch = watchTlsSockets(id, (socket, underlying) => {
+    if (underlying) localPort = underlying.localPort ?? null;
+    socket.once('secureConnect', () => {
+      tlsDetails = describeTlsSocket(socket, req.tls);
+      localPort ??= socket.localPort ?? null;
+      note('*', `TLS established: ${tlsDetails.protocol} ${tlsDetails.cipher.openssl}`);
+    });
+  });
+
+  const log = (level: string) => (meta: Record<string, unknown> | undefined, message: string, ...args: unknown[]) => {
+    const text = args.length ? message.replace(/%[sd]/g, () => String(args.shift())) : message;
+    if (meta?.tnx === 'server') {
+      for (const l of text.split(/\r?\n/).filter(Boolean)) {
+        note('S', l);
+        lastServerCode = Number(l.slice(0, 3)) || lastServerCode;
+      }
+    } else if (meta?.tnx === 'client') {
+      for (const l of text.split(/\r?\n/).filter(Boolean)) note('C', redact(l, lastServerCode === 334));
+    } else if (level !== 'trace' && !/^(Sending message|Resolved|Connection established)/.test(text)) {
+      if (/upgraded with STARTTLS/i.test(text)) upgraded = true;
+      note('*', text);
+    }
+  };
+  const logger = { level: () => {}, trace: log('trace'), debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), fatal: log('fatal') };
+
+  const transport = nodemailer.createTransport({
+    host: req.host,
+    port: req.port,
+    secure: req.mode === 'implicit',
+    requireTLS: req.mode === 'starttls',
+    ignoreTLS: req.mode === 'plain',
+    name: req.ehloName ?? 'client.lab.test',
+    connectionTimeout: 5_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 10_000,
+    logger,
+    debug: true,
+    ...(req.auth ? { auth: { user: req.auth.user, pass: req.auth.pass }, authMethod: req.auth.mechanism } : {}),
+    tls: { ...toNodeTlsOptions(req.tls), [WATCH_TAG]: id } as never,
+  });
+
+  let error: LabError | null = null;
+  let delivery: TlsObservation['delivery'] = null;
+  let auth: TlsObservation['auth'] = null;
+  try {
+    if (req.message) {
+      const info = await transport.sendMail({ envelope: { from: req.message.from, to: [...req.message.to] }, raw: req.message.data.replace(/\r?\n/g, '\r\n') });
+      const reply = parseReply(info.response);
+      delivery = { accepted: true, reply, queueId: /queued as ([0-9A-Za-z]+)/.exec(info.response)?.[1] ?? null };
+    } else {
+      await transport.verify();
+    }
+    if (req.auth) auth = { mechanism: req.auth.mechanism, reply: lastReplyWithCode(transcript, 235) ?? { code: 235, lines: [] } };
+  } catch (err) {
+    const e = err as Error & { code?: string; command?: string; responseCode?: number; response?: string };
+    const stage = /handshake|SSL routines|alert/i.test(e.message) ? 'handshake' : stageOf(e.command, upgraded);
+    error = new LabError(codeOf(e, stage), `nodemailer: ${e.message}`, { stage, ...(e.response ? { detail: e.response } : {}) });
+    if (stage === 'auth' && e.response) auth = { mechanism: req.auth?.mechanism ?? 'PLAIN', reply: parseReply(e.response) };
+    if (stage === 'mail' && e.response) delivery = { accepted: false, reply: parseReply(e.response), queueId: null };
+    note('*', `error at ${stage}: ${error.code} ${error.message}`);
+  } finally {
+    transport.close();
+    unwatch();
+  }
+
+  const caps = capabilities(transcript);
+  const observation: TlsObservation = {
+    schema: OBSERVATION_SCHEMA,
+    client: 'nodemailer',
+    target: { host: req.host, port: req.port, mode: req.mode },
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    localPort,
+    banner: firstReply(transcript),
+    capabilities: { beforeTls: req.mode === 'implicit' ? null : caps.before, afterTls: req.mode === 'plain' ? null : caps.after },
+    starttlsReply: replyAfter(transcript, /^STARTTLS$/i),
+    tls: tlsDetails,
+    auth,
+    delivery,
+    transcript: [...transcript],
+    error: error?.toRecord() ?? null,
+  };
+  return { observation: deepFreeze(observation), extra: {} };
+}
+
+function parseReply(text: string): SmtpReply {
+  const lines = text.split(/\r?\n/).filter(Boolean);
+  return { code: Number(lines[0]?.slice(0, 3)) || 0, lines: lines.map((l) => l.slice(4)) };
+}
+
+/** The reply (consecutive S lines) that follows the first C line matching `cmd`. */
+function replyAfter(t: readonly TranscriptEntry[], cmd: RegExp, from = 0): SmtpReply | null {
+  const i = t.findIndex((e, k) => k >= from && e.dir === 'C' && cmd.test(e.text));
+  if (i < 0) return null;
+  const lines: string[] = [];
+  for (let k = i + 1; k < t.length && t[k]!.dir !== 'C'; k++) if (t[k]!.dir === 'S') lines.push(t[k]!.text);
+  return lines.length ? parseReply(lines.join('\n')) : null;
+}
+
+function firstReply(t: readonly TranscriptEntry[]): SmtpReply | null {
+  const lines: string[] = [];
+  for (const e of t) {
+    if (e.dir === 'C') break;
+    if (e.dir === 'S') lines.push(e.text);
+  }
+  return lines.length ? parseReply(lines.join('\n')) : null;
+}
+
+function lastReplyWithCode(t: readonly TranscriptEntry[], code: number): SmtpReply | null {
+  const hit = [...t].reverse().find((e) => e.dir === 'S' && e.text.startsWith(String(code)));
+  return hit ? parseReply(hit.text) : null;
+}
+
+/** EHLO capabilities before and after STARTTLS, from the transcript. */
+function capabilities(t: readonly TranscriptEntry[]): { before: string[] | null; after: string[] | null } {
+  const replies: { tls: boolean; caps: string[] }[] = [];
+  let tls = false;
+  for (let i = 0; i < t.length; i++) {
+    const e = t[i]!;
+    if (e.dir === '*' && /TLS established/.test(e.text)) tls = true;
+    if (e.dir === 'C' && /^EHLO /i.test(e.text)) {
+      const r = replyAfter(t, /^EHLO /i, i);
+      if (r && r.code === 250) replies.push({ tls, caps: r.lines.slice(1).map((l) => l.trim()) });
+    }
+  }
+  return { before: replies.find((r) => !r.tls)?.caps ?? null, after: replies.find((r) => r.tls)?.caps ?? null };
+}

@@ -1,0 +1,147 @@
+import { randomInt } from 'node:crypto';
+import { LabError, type ErrorCode, type Stage } from '../core/errors.js';
+import { deepFreeze } from '../core/freeze.js';
+import { OBSERVATION_SCHEMA, type TlsObservation, type TranscriptEntry } from '../tls/observation.js';
+import type { LabClientContainer } from '../lab/client-container.js';
+import type { ClientOutcome, ClientRequest } from './index.js';
+import { parseSClient, peerCertificateOf, verificationOf } from './openssl-output.js';
+
+/**
+ * `openssl s_client`, run inside the scenario's lab client container (the lab's OpenSSL, not
+ * the host's). It binds a port the lab picks, so Postfix's log lines pair with the
+ * connection exactly as for the other clients.
+ */
+
+const VERSION_FLAG: Readonly<Record<string, string>> = { TLSv1: 'TLSv1', 'TLSv1.1': 'TLSv1.1', 'TLSv1.2': 'TLSv1.2', 'TLSv1.3': 'TLSv1.3' };
+
+/**
+ * s_client's output as transcript lines, without what must not reach a report: the session's
+ * Master-Key and ticket (secrets), and certificate bodies (kept as parsed fields instead).
+ */
+export function transcriptLines(text: string): string[] {
+  const out: string[] = [];
+  let inPem = false;
+  for (const l of text.split('\n')) {
+    if (!l || l.startsWith('lab-exit=')) continue;
+    if (l.includes('-----BEGIN ')) {
+      inPem = true;
+      out.push('<certificate>');
+      continue;
+    }
+    if (inPem) {
+      if (l.includes('-----END ')) inPem = false;
+      continue;
+    }
+    if (/^\s*(Master-Key|Resumption PSK|PSK):/.test(l)) out.push(l.replace(/:.*$/, ': <redacted>'));
+    else if (/^\s*[0-9a-f]{4} - ([0-9a-f]{2}[ -]){2,}/.test(l)) continue; // ticket hex dump
+    else out.push(l);
+  }
+  return out;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const ianaCache = new WeakMap<LabClientContainer, Promise<Map<string, string>>>();
+
+/** OpenSSL → IANA cipher names, from the client container's own OpenSSL. */
+function ianaNames(client: LabClientContainer): Promise<Map<string, string>> {
+  let p = ianaCache.get(client);
+  if (!p) {
+    p = client.exec(['openssl', 'ciphers', '-stdname', 'ALL:COMPLEMENTOFALL:@SECLEVEL=0']).then((r) => {
+      const map = new Map<string, string>();
+      for (const l of r.stdout.split('\n')) {
+        const x = /^(\S+)\s+-\s+(\S+)/.exec(l);
+        if (x) map.set(x[2]!, x[1]!);
+      }
+      return map;
+    });
+    ianaCache.set(client, p);
+  }
+  return p;
+}
+
+export async function runOpenssl(req: ClientRequest, client: LabClientContainer, files: { caFile: string | null; cert: { cert: string; key: string } | null }): Promise<ClientOutcome> {
+  const started = Date.now();
+  const transcript: TranscriptEntry[] = [];
+  const note = (dir: TranscriptEntry['dir'], text: string) => transcript.push({ t: Date.now() - started, dir, text });
+  const t = req.tls;
+  const localPort = randomInt(20_000, 60_000);
+  const args = ['openssl', 's_client', '-connect', `${req.host}:${req.port}`, '-bind', `${client.address}:${localPort}`, '-showcerts', '-ign_eof'];
+  if (req.mode === 'starttls') args.push('-starttls', 'smtp', '-name', req.ehloName ?? 'client.lab.test');
+  if (t.minVersion) args.push('-min_protocol', VERSION_FLAG[t.minVersion]!);
+  if (t.maxVersion) args.push('-max_protocol', VERSION_FLAG[t.maxVersion]!);
+  const level = t.securityLevel !== undefined ? `:@SECLEVEL=${t.securityLevel}` : '';
+  if (t.ciphers || level) args.push('-cipher', `${t.ciphers ?? 'DEFAULT'}${level}`);
+  if (t.ciphersuites) args.push('-ciphersuites', t.ciphersuites);
+  if (t.groups) args.push('-groups', t.groups);
+  if (t.servername) args.push('-servername', t.servername);
+  else args.push('-noservername');
+  if (files.caFile) args.push('-CAfile', files.caFile);
+  if (files.cert) {
+    await client.putFile('/tmp/lab-client.crt', files.cert.cert);
+    await client.putFile('/tmp/lab-client.key', files.cert.key);
+    args.push('-cert', '/tmp/lab-client.crt', '-key', '/tmp/lab-client.key');
+  }
+  const ehlo = req.ehloName ?? 'client.lab.test';
+  // After the handshake: EHLO (to see the capabilities under TLS), then QUIT, after which the
+  // server closes and s_client exits. For implicit TLS, Postfix reads the EHLO after its banner.
+  const stdin = req.stopAfter === 'handshake' ? 'QUIT\\r\\n' : `EHLO ${ehlo}\\r\\nQUIT\\r\\n`;
+  const command = `printf '${stdin}' | timeout 20 ${args.map(shellQuote).join(' ')} 2>&1; echo "lab-exit=$?"`;
+  note('*', `openssl client container ${client.address}: ${args.join(' ')}`);
+
+  let out: { stdout: string; exitCode: number };
+  try {
+    out = await client.exec(['sh', '-c', command]);
+  } catch (err) {
+    throw new LabError('ETOOL', `could not run openssl in the client container: ${(err as Error).message}`);
+  }
+  const text = out.stdout;
+  const exit = Number(/lab-exit=(\d+)/.exec(text)?.[1] ?? out.exitCode);
+  if (exit === 127 || /openssl: (not found|No such file)/.test(text)) throw new LabError('ETOOL', 'openssl is not installed in the lab client container');
+  for (const l of transcriptLines(text)) note(/^\d{3}[ -]/.test(l) ? 'S' : '*', l);
+
+  const p = parseSClient(text);
+  let error: LabError | null = null;
+  const fail = (code: ErrorCode, stage: Stage, message: string) => (error ??= new LabError(code, message, { stage, detail: p.errors.join('\n') || text.slice(-500) }));
+  if (exit === 124) fail('ETIMEOUT', p.protocol ? 'ehlo' : 'handshake', "timeout 'openssl-s_client' expired after 20 s");
+  if (!p.connected) fail('ECONNECTION', 'tcp', `openssl could not connect: ${p.errors[0] ?? 'no CONNECTED line'}`);
+  if (/didn't find starttls/.test(text)) fail('ENOSTARTTLS', 'starttls', 'the server did not advertise STARTTLS (openssl: "didn\'t find starttls in server response")');
+  if (/SSL_CONF_cmd|no cipher match|no protocols available|no ciphers available/.test(text) && !p.protocol) fail('ECLIENT_CAPABILITY', 'handshake', `openssl could not offer this: ${p.errors[0] ?? ''}`);
+  if (!p.protocol || !p.cipher) {
+    const reason = /:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(p.errors.join('\n'))?.[1];
+    fail('ETLS', 'handshake', `TLS handshake failed: ${reason ?? 'no cipher negotiated'}${p.alert !== null ? `, alert ${p.alert}` : ''}`);
+  }
+
+  const iana = p.cipher ? ((await ianaNames(client)).get(p.cipher) ?? null) : null;
+  const afterTls = p.replies.find((r) => r.code === 250 && r.lines.length > 0);
+  const observation: TlsObservation = {
+    schema: OBSERVATION_SCHEMA,
+    client: 'openssl',
+    target: { host: req.host, port: req.port, mode: req.mode },
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    localPort,
+    banner: req.mode === 'implicit' ? (p.replies.find((r) => r.code === 220) ?? null) : null,
+    capabilities: { beforeTls: null, afterTls: afterTls ? afterTls.lines.slice(1).map((l) => l.trim()) : null },
+    starttlsReply: null,
+    tls:
+      error === null && p.protocol && p.cipher
+        ? {
+            protocol: p.protocol,
+            cipher: { openssl: p.cipher, iana, bits: null },
+            keyExchange: p.keyExchange,
+            peerCertificate: peerCertificateOf(p),
+            verification: verificationOf(p, t.verifyName),
+            sessionReused: p.reused,
+            sni: t.servername ?? null,
+          }
+        : null,
+    auth: null,
+    delivery: null,
+    transcript,
+    error: error ? (error as LabError).toRecord() : null,
+  };
+  return { observation: deepFreeze(observation), extra: { peerSignatureType: p.peerSignatureType, secureRenegotiation: p.secureRenegotiation, compression: p.compression } };
+}

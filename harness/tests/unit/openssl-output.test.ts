@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSClient, verificationOf } from '../../clients/openssl-output.js';
+import { transcriptLines } from '../../clients/openssl.js';
+import { PROJECT_ROOT } from '../../engine/paths.js';
+
+const read = (name: string) => fs.readFileSync(path.join(PROJECT_ROOT, 'harness/tests/golden/openssl-s-client', `${name}.txt`), 'utf8');
+
+describe('openssl s_client output parser, on captured real output', () => {
+  it('TLS 1.3 with the lab trust bundle', () => {
+    const p = parseSClient(read('tls13-default-lab-trust'));
+    expect(p).toMatchObject({ connected: true, protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', reused: false, peerSignatureType: 'RSA-PSS', verifyCode: 0, chainLength: 2, alert: null });
+    expect(p.keyExchange).toEqual({ type: 'ECDH', group: 'X25519', bits: 253 });
+    expect(p.certificates).toHaveLength(2);
+    expect(verificationOf(p, 'mx.lab.test')).toEqual({ verified: true, chainError: null, name: 'mx.lab.test', nameError: null });
+    expect(verificationOf(p, 'other.lab.test').nameError).toMatch(/other\.lab\.test/);
+    expect(p.replies.find((r) => r.code === 250 && r.lines[0] === 'mx.lab.test')?.lines).toContain('PIPELINING');
+  });
+
+  it('TLS 1.2 DHE: the 4096-bit group and the verification error without a trust store', () => {
+    const p = parseSClient(read('tls12-dhe-only'));
+    expect(p).toMatchObject({ protocol: 'TLSv1.2', cipher: 'DHE-RSA-AES256-GCM-SHA384', secureRenegotiation: true, compression: 'NONE' });
+    expect(p.keyExchange).toEqual({ type: 'DH', group: null, bits: 4096 });
+    expect(verificationOf(p, undefined)).toMatchObject({ verified: false, chainError: 'SELF_SIGNED_CERT_IN_CHAIN' });
+  });
+
+  it('TLS 1.1 refused by the server: no protocol, alert 70', () => {
+    const p = parseSClient(read('tls11-refused'));
+    expect(p).toMatchObject({ connected: true, protocol: null, cipher: null, alert: 70 });
+    expect(p.errors[0]).toMatch(/tlsv1 alert protocol version/);
+  });
+
+  it('the transcript keeps no session secret and no certificate body', () => {
+    for (const name of ['tls13-default-lab-trust', 'tls12-dhe-only', 'tls11-refused']) {
+      const lines = transcriptLines(read(name).replace(/<redacted for the repository>/, 'A1B2C3D4E5F6'));
+      expect(lines.join('\n')).not.toMatch(/Master-Key: [0-9A-F]|BEGIN CERTIFICATE|^\s*[0-9a-f]{4} - /m);
+    }
+  });
+});
