@@ -27,11 +27,13 @@ for map in ${LAB_POSTMAP:-}; do
   out=$(postmap "$map" 2>&1) || { printf '%s\n' "$out"; fail "postmap $map"; }
 done
 
-# SASL users for Cyrus sasldb: one "user@realm:password" per line in LAB_SASL_USERS_FILE.
+# SASL users for Cyrus sasldb: one "user@realm:password" per line in LAB_SASL_USERS_FILE
+# (generated per run by the harness; the passwords never appear in a report).
 if [ -n "${LAB_SASL_USERS_FILE:-}" ] && [ -f "$LAB_SASL_USERS_FILE" ]; then
-  while IFS=: read -r user pass; do
-    [ -n "$user" ] || continue
-    printf '%s' "$pass" | saslpasswd2 -p -c -f /etc/sasldb2 "$user" || fail "saslpasswd2 $user"
+  while IFS=: read -r login pass; do
+    [ -n "$login" ] || continue
+    user=${login%@*}; realm=${login#*@}
+    printf '%s' "$pass" | saslpasswd2 -p -c -f /etc/sasldb2 -u "$realm" "$user" || fail "saslpasswd2 $login"
   done < "$LAB_SASL_USERS_FILE"
   chown root:postfix /etc/sasldb2 && chmod 0640 /etc/sasldb2
 fi

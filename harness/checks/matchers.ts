@@ -19,9 +19,11 @@ export type Matcher =
   | { readonly atMost: number }
   | { readonly exists: boolean }
   | { readonly equalsObserved: string }
-  | { readonly includesTemplate: string };
+  | { readonly includesTemplate: string }
+  | { readonly anyMatches: string }
+  | { readonly noneMatches: string };
 
-export const OPERATORS = ['equals', 'oneOf', 'includes', 'excludes', 'matches', 'atLeast', 'atMost', 'exists', 'equalsObserved', 'includesTemplate'] as const;
+export const OPERATORS = ['equals', 'oneOf', 'includes', 'excludes', 'matches', 'atLeast', 'atMost', 'exists', 'equalsObserved', 'includesTemplate', 'anyMatches', 'noneMatches'] as const;
 
 /** Read a value by dotted path ("tls.cipher.openssl", "capabilities.beforeTls"). */
 export function getPath(root: unknown, path: string): unknown {
@@ -47,7 +49,7 @@ export function parseMatcher(r: Reader): Matcher {
     }
     const op = keys[0]!;
     const arg = r.field(op);
-    if (op === 'matches') {
+    if (op === 'matches' || op === 'anyMatches' || op === 'noneMatches') {
       const src = arg.string();
       try {
         new RegExp(src);
@@ -106,6 +108,10 @@ export function evaluate(m: Matcher, actual: unknown, observation: unknown): Mat
       const want = fillTemplate(arg as string, observation);
       return { ok: typeof actual === 'string' && actual.replace(/\s+/g, ' ').includes(want), expected: { includes: want } };
     }
+    case 'anyMatches':
+      return { ok: Array.isArray(actual) && actual.some((x) => typeof x === 'string' && new RegExp(arg as string).test(x)), expected: m };
+    case 'noneMatches':
+      return { ok: Array.isArray(actual) && !actual.some((x) => typeof x === 'string' && new RegExp(arg as string).test(x)), expected: m };
     default:
       return { ok: false, expected: m };
   }

@@ -18,6 +18,7 @@ export interface ClientRequest {
   readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
   readonly message?: { readonly from: string; readonly to: readonly string[]; readonly data: string };
   readonly auth?: { readonly mechanism: 'PLAIN' | 'LOGIN'; readonly user: string; readonly pass: string };
+  readonly timeouts?: Partial<{ connect: number; banner: number; reply: number; handshake: number }>;
 }
 
 export interface ClientOutcome {

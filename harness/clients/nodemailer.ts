@@ -96,9 +96,9 @@ export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> 
     requireTLS: req.mode === 'starttls',
     ignoreTLS: req.mode === 'plain',
     name: req.ehloName ?? 'client.lab.test',
-    connectionTimeout: 5_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 10_000,
+    connectionTimeout: req.timeouts?.connect ?? 5_000,
+    greetingTimeout: req.timeouts?.banner ?? 10_000,
+    socketTimeout: req.timeouts?.reply ?? 10_000,
     logger,
     debug: true,
     ...(req.auth ? { auth: { user: req.auth.user, pass: req.auth.pass }, authMethod: req.auth.mechanism } : {}),
@@ -129,7 +129,7 @@ export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> 
     unwatch();
   }
 
-  const caps = capabilities(transcript);
+  const caps = capabilities(transcript, req.mode === 'implicit');
   const observation: TlsObservation = {
     schema: OBSERVATION_SCHEMA,
     client: 'nodemailer',
@@ -138,8 +138,10 @@ export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> 
     durationMs: Date.now() - started,
     localPort,
     banner: firstReply(transcript),
+    bannerTls: firstReply(transcript) ? req.mode === 'implicit' : null,
     capabilities: { beforeTls: req.mode === 'implicit' ? null : caps.before, afterTls: req.mode === 'plain' ? null : caps.after },
     starttlsReply: replyAfter(transcript, /^STARTTLS$/i),
+    probe: null,
     tls: tlsDetails,
     auth,
     delivery,
@@ -177,13 +179,17 @@ function lastReplyWithCode(t: readonly TranscriptEntry[], code: number): SmtpRep
   return hit ? parseReply(hit.text) : null;
 }
 
-/** EHLO capabilities before and after STARTTLS, from the transcript. */
-function capabilities(t: readonly TranscriptEntry[]): { before: string[] | null; after: string[] | null } {
+/**
+ * EHLO capabilities before and after STARTTLS, from the transcript. The boundary is the
+ * STARTTLS command itself: nodemailer sends its second EHLO from inside its handshake
+ * callback, before any listener of ours runs, so a note of ours could land after it.
+ */
+function capabilities(t: readonly TranscriptEntry[], implicit: boolean): { before: string[] | null; after: string[] | null } {
   const replies: { tls: boolean; caps: string[] }[] = [];
-  let tls = false;
+  let tls = implicit;
   for (let i = 0; i < t.length; i++) {
     const e = t[i]!;
-    if (e.dir === '*' && /TLS established/.test(e.text)) tls = true;
+    if (e.dir === 'C' && /^STARTTLS$/i.test(e.text)) tls = true;
     if (e.dir === 'C' && /^EHLO /i.test(e.text)) {
       const r = replyAfter(t, /^EHLO /i, i);
       if (r && r.code === 250) replies.push({ tls, caps: r.lines.slice(1).map((l) => l.trim()) });

@@ -115,7 +115,9 @@ export async function runOpenssl(req: ClientRequest, client: LabClientContainer,
   }
 
   const iana = p.cipher ? ((await ianaNames(client)).get(p.cipher) ?? null) : null;
-  const afterTls = p.replies.find((r) => r.code === 250 && r.lines.length > 0);
+  // s_client echoes the last line of the plaintext EHLO reply ("250 CHUNKING"); the EHLO
+  // reply under TLS is the multi-line one that follows.
+  const afterTls = [...p.replies].reverse().find((r) => r.code === 250 && r.lines.length > 1);
   const observation: TlsObservation = {
     schema: OBSERVATION_SCHEMA,
     client: 'openssl',
@@ -123,9 +125,12 @@ export async function runOpenssl(req: ClientRequest, client: LabClientContainer,
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     localPort,
+    // With -starttls s_client swallows the plaintext greeting; with implicit TLS it prints it.
     banner: req.mode === 'implicit' ? (p.replies.find((r) => r.code === 220) ?? null) : null,
+    bannerTls: req.mode === 'implicit' && p.replies.some((r) => r.code === 220) ? true : null,
     capabilities: { beforeTls: null, afterTls: afterTls ? afterTls.lines.slice(1).map((l) => l.trim()) : null },
     starttlsReply: null,
+    probe: null,
     tls:
       error === null && p.protocol && p.cipher
         ? {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { LabError, asLabError } from '../core/errors.js';
 import { materializeCertificates, type MaterializedCerts } from '../certs/materialize.js';
 import { LabNetwork } from '../engine/lab-network.js';
@@ -22,13 +23,25 @@ export class ScenarioSession {
     readonly certs: MaterializedCerts,
     readonly config: EffectiveConfig,
     readonly startupMs: number,
+    private readonly saslPasswords: ReadonlyMap<string, string>,
   ) {}
+
+  /** The password a check should use: the generated one, or (for 'wrong') one that cannot match. */
+  password(user: string, which: 'valid' | 'wrong'): string {
+    const p = this.saslPasswords.get(user);
+    if (!p) throw new LabError('ESCENARIO', `no SASL user ${user} in scenario ${this.scenario.id}`);
+    return which === 'valid' ? p : `wrong-${p.slice(0, 6)}`;
+  }
 
   static async start(scenario: Scenario, image: string): Promise<ScenarioSession> {
     const started = Date.now();
     const undo: (() => Promise<void> | void)[] = [];
     try {
-      const certs = await materializeCertificates(scenario.id, scenario.certificates);
+      // Passwords are made here, written only to the 0600 secrets file the container reads, and
+      // kept in memory for the checks; no report, log excerpt or transcript holds them.
+      const saslPasswords = new Map(scenario.saslUsers.map((u) => [u, randomBytes(18).toString('base64url')]));
+      const sasl = scenario.saslUsers.length ? { 'sasl-users': [...saslPasswords].map(([u, p]) => `${u}:${p}\n`).join('') } : {};
+      const certs = await materializeCertificates(scenario.id, scenario.certificates, sasl);
       undo.push(() => certs.remove());
       const config = effectiveConfig(scenario, `scenario ${scenario.id}`);
       const network = await LabNetwork.create(scenario.id);
@@ -41,7 +54,7 @@ export class ScenarioSession {
         .withTlsDirectory(certs.dir);
       for (const m of scenario.maps) builder = builder.withMapFile({ name: m.name, content: m.text, postmap: m.postmap });
       const postfix = await builder.start();
-      return new ScenarioSession(image, scenario, postfix, network, certs, config, Date.now() - started);
+      return new ScenarioSession(image, scenario, postfix, network, certs, config, Date.now() - started, saslPasswords);
     } catch (err) {
       for (const step of undo.reverse()) {
         try {

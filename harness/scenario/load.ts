@@ -66,8 +66,8 @@ function readTls(r: Reader, certNames: readonly string[]): ClientTlsSpec {
   return out as ClientTlsSpec;
 }
 
-function readClient(r: Reader, certNames: readonly string[]): ClientSpec {
-  r.object(['mode', 'ehloName', 'tls', 'forceStarttls', 'plaintextProbe', 'stopAfter', 'message']);
+function readClient(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): ClientSpec {
+  r.object(['mode', 'ehloName', 'tls', 'forceStarttls', 'plaintextProbe', 'stopAfter', 'message', 'auth', 'timeouts']);
   const out: Record<string, unknown> = {};
   if (r.has('mode')) out.mode = r.field('mode').oneOf(['starttls', 'implicit', 'plain'] as const);
   if (r.has('ehloName')) out.ehloName = r.field('ehloName').string(/^[A-Za-z0-9.-]+$/, 'a host name');
@@ -84,6 +84,16 @@ function readClient(r: Reader, certNames: readonly string[]): ClientSpec {
       body: m.optString('body') ?? 'This message was sent by smtp-tls-lab.',
     };
   }
+  if (r.has('auth')) {
+    const a = r.field('auth').object(['user', 'password', 'mechanism']);
+    const user = a.field('user').string(/^[^@\s:]+@[^@\s:]+$/, 'a SASL login user@realm');
+    if (!saslUsers.includes(user)) a.field('user').fail(`a user listed in the scenario's "sasl.users" (${saslUsers.join(', ') || 'none'})`, 'add the user to sasl.users');
+    out.auth = { user, password: a.has('password') ? a.field('password').oneOf(['valid', 'wrong'] as const) : 'valid', mechanism: a.has('mechanism') ? a.field('mechanism').oneOf(['PLAIN', 'LOGIN'] as const) : 'PLAIN' };
+  }
+  if (r.has('timeouts')) {
+    const t = r.field('timeouts').object(['connect', 'banner', 'reply', 'handshake']);
+    out.timeouts = Object.fromEntries(['connect', 'banner', 'reply', 'handshake'].filter((k) => t.has(k)).map((k) => [k, t.field(k).number(100, 60_000)]));
+  }
   return out as ClientSpec;
 }
 
@@ -91,9 +101,9 @@ function readExpect(r: Reader): Record<string, Matcher> {
   return Object.fromEntries(r.entries().map(([k, v]) => [k, parseMatcher(v)]));
 }
 
-function readCheck(r: Reader, certNames: readonly string[]): CheckSpec {
+function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): CheckSpec {
   r.object(['id', 'title', 'why', 'service', 'clients', 'client', 'expect', 'serverLog', 'delivered']);
-  const client = r.has('client') ? readClient(r.field('client'), certNames) : {};
+  const client = r.has('client') ? readClient(r.field('client'), certNames, saslUsers) : {};
   let serverLog: CheckSpec['serverLog'] = null;
   if (r.has('serverLog')) {
     const s = r.field('serverLog').object(['event', 'expect']);
@@ -101,15 +111,19 @@ function readCheck(r: Reader, certNames: readonly string[]): CheckSpec {
   }
   let delivered: CheckSpec['delivered'] = null;
   if (r.has('delivered')) {
-    const d = r.field('delivered').object(['receivedHeader']);
+    const d = r.field('delivered').object(['status', 'receivedHeader']);
     if (!client.message) d.fail('a check whose client sends a message', 'add client.message, or remove "delivered"');
-    delivered = { receivedHeader: parseMatcher(d.field('receivedHeader')) };
+    delivered = {
+      status: d.has('status') ? parseMatcher(d.field('status')) : 'sent',
+      receivedHeader: d.has('receivedHeader') ? parseMatcher(d.field('receivedHeader')) : null,
+    };
   }
   const clients = r.has('clients') ? r.field('clients').list().map((c) => c.oneOf(['raw', 'nodemailer', 'openssl'] as const satisfies readonly ClientName[])) : (['raw'] as ClientName[]);
   const asked = [
     ...(client.plaintextProbe ? ['plaintextProbe'] : []),
     ...(client.forceStarttls ? ['forceStarttls'] : []),
     ...(client.message ? ['message'] : []),
+    ...(client.auth ? ['auth'] : []),
     ...(client.stopAfter ? ['stopAfter', `stopAfter:${client.stopAfter}`] : []),
   ];
   clients.forEach((c, i) => {
@@ -139,7 +153,7 @@ export function loadScenario(dir: string): Scenario {
   } catch (err) {
     throw new LabError('ESCENARIO', `${file}: not valid JSON: ${(err as Error).message}`, { detail: 'remedy: fix the JSON syntax' });
   }
-  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'postfix', 'certificates', 'checks']);
+  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'postfix', 'certificates', 'sasl', 'checks']);
   const id = r.field('id').string(ID, 'a scenario id (lowercase letters, digits, -)');
   if (id !== path.basename(dir)) r.field('id').fail(`the folder name '${path.basename(dir)}'`, 'rename the folder or the id so they match');
   const pf = r.field('postfix').object(['mainCf', 'masterCf', 'maps']);
@@ -154,7 +168,8 @@ export function loadScenario(dir: string): Scenario {
     : [];
   const certificates = readCertificates(r);
   const names = certificates.map((c) => c.name);
-  const checks = r.field('checks').list().map((c) => readCheck(c, names));
+  const saslUsers = r.has('sasl') ? r.field('sasl').object(['users']).field('users').list().map((u) => u.string(/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+$/, 'a SASL login user@realm')) : [];
+  const checks = r.field('checks').list().map((c) => readCheck(c, names, saslUsers));
   if (checks.length === 0) r.field('checks').fail('at least one check');
   const ids = new Set<string>();
   checks.forEach((c, i) => {
@@ -172,6 +187,7 @@ export function loadScenario(dir: string): Scenario {
     masterCf,
     maps,
     certificates,
+    saslUsers,
     checks,
   };
   checkReferences(scenario);

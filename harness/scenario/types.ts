@@ -16,6 +16,8 @@ export interface Scenario {
   readonly masterCf: { readonly file: string; readonly text: string } | null;
   readonly maps: readonly MapSpec[];
   readonly certificates: readonly CertificateSpec[];
+  /** SASL users (user@realm) put into the container's sasldb with passwords generated per run. */
+  readonly saslUsers: readonly string[];
   readonly checks: readonly CheckSpec[];
 }
 
@@ -54,6 +56,9 @@ export interface ClientSpec {
   readonly plaintextProbe?: string;
   readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
   readonly message?: { readonly from: string; readonly to: readonly string[]; readonly subject: string; readonly body: string };
+  /** 'valid' uses the password generated for the user this run; 'wrong' a different one. */
+  readonly auth?: { readonly user: string; readonly password: 'valid' | 'wrong'; readonly mechanism: 'PLAIN' | 'LOGIN' };
+  readonly timeouts?: { readonly connect?: number; readonly banner?: number; readonly reply?: number; readonly handshake?: number };
 }
 
 export interface CheckSpec {
@@ -69,6 +74,6 @@ export interface CheckSpec {
   readonly expect: Readonly<Record<string, Matcher>>;
   /** Expectations on a Postfix log event of this connection. */
   readonly serverLog: { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> } | null;
-  /** Expectations on the delivered message (needs client.message). */
-  readonly delivered: { readonly receivedHeader: Matcher } | null;
+  /** Expectations on what Postfix did with the message (needs client.message): its delivery status and Received header. */
+  readonly delivered: { readonly status: Matcher; readonly receivedHeader: Matcher | null } | null;
 }

@@ -83,8 +83,12 @@ export interface TlsObservation {
   /** The client's own TCP port: Postfix logs it, which pairs log events with this connection. */
   readonly localPort: number | null;
   readonly banner: SmtpReply | null;
+  /** Whether the greeting arrived inside TLS (implicit TLS, port 465) or in plaintext. */
+  readonly bannerTls: boolean | null;
   readonly capabilities: { readonly beforeTls: readonly string[] | null; readonly afterTls: readonly string[] | null };
   readonly starttlsReply: SmtpReply | null;
+  /** A command sent before TLS on purpose (e.g. MAIL FROM, to see it refused) and its reply. */
+  readonly probe: { readonly command: string; readonly reply: SmtpReply } | null;
   readonly tls: TlsDetails | null;
   readonly auth: { readonly mechanism: string; readonly reply: SmtpReply } | null;
   readonly delivery: Delivery | null;
