@@ -19,6 +19,8 @@ export interface CheckResult {
   readonly id: string;
   readonly title: string;
   readonly why: string;
+  /** What the configuration says about this case (from the scenario), beside `observed`. */
+  readonly configSays: string;
   readonly status: CheckStatus;
   readonly message: string;
   readonly expected: Readonly<Record<string, unknown>>;

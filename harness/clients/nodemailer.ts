@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { LabError, type ErrorCode, type Stage } from '../core/errors.js';
 import { deepFreeze } from '../core/freeze.js';
-import { describeTlsSocket, toNodeTlsOptions } from '../tls/node-tls.js';
+import { describeTlsSocket, tlsErrorMessage, toNodeTlsOptions } from '../tls/node-tls.js';
 import { OBSERVATION_SCHEMA, type SmtpReply, type TlsDetails, type TlsObservation, type TranscriptEntry } from '../tls/observation.js';
 import { WATCH_TAG, watchTlsSockets } from './tls-socket-watch.js';
 import type { ClientOutcome, ClientRequest } from './index.js';
@@ -120,7 +120,9 @@ export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> 
   } catch (err) {
     const e = err as Error & { code?: string; command?: string; responseCode?: number; response?: string };
     const stage = /handshake|SSL routines|alert/i.test(e.message) ? 'handshake' : stageOf(e.command, upgraded);
-    error = new LabError(codeOf(e, stage), `nodemailer: ${e.message}`, { stage, ...(e.response ? { detail: e.response } : {}) });
+    // TLS failures are phrased as the other clients phrase them ("…: reason, alert N").
+    const message = stage === 'handshake' ? tlsErrorMessage(e) : e.message;
+    error = new LabError(codeOf(e, stage), `nodemailer: ${message}`, { stage, detail: e.response ?? e.message });
     if (stage === 'auth' && e.response) auth = { mechanism: req.auth?.mechanism ?? 'PLAIN', reply: parseReply(e.response) };
     if (stage === 'mail' && e.response) delivery = { accepted: false, reply: parseReply(e.response), queueId: null };
     note('*', `error at ${stage}: ${error.code} ${error.message}`);

@@ -45,6 +45,11 @@ export interface ParsedSClient {
   readonly alert: number | null;
 }
 
+function normaliseProtocol(p: string | undefined): string | null {
+  if (!p || p === '(NONE)') return null;
+  return p === 'TLSv1.0' ? 'TLSv1' : p;
+}
+
 export function parseSClient(text: string): ParsedSClient {
   const lines = text.split(/\r?\n/);
   const m = (re: RegExp) => {
@@ -86,7 +91,10 @@ export function parseSClient(text: string): ParsedSClient {
   const alert = Number(m(/SSL alert number (\d+)/)?.[1] ?? NaN);
   return {
     connected: lines.some((l) => l.startsWith('CONNECTED(')),
-    protocol: session?.[2] === '(NONE)' ? null : (session?.[2] ?? null),
+    // "New, TLSv1.0, Cipher is X" shows the *cipher's* version; the negotiated protocol is
+    // in the SSL-Session block ("Protocol  : TLSv1.1"). Names follow Postfix and Node: TLSv1.
+    // A refused handshake still prints the version it tried, so it counts only with a cipher.
+    protocol: session?.[3] && session[3] !== '(NONE)' ? normaliseProtocol(m(/^\s+Protocol\s+: (\S+)/)?.[1] ?? session[2]) : null,
     cipher: session?.[3] === '(NONE)' ? null : (session?.[3] ?? null),
     reused: session?.[1] === 'Reused',
     keyExchange,

@@ -4,12 +4,13 @@ import type { CheckResult } from '../checks/result.js';
 import type { CheckSpec } from '../scenario/types.js';
 
 /** The record of a check that could not run because the lab failed before it (load, start). */
-export function errorResult(check: Pick<CheckSpec, 'id' | 'title' | 'why'>, err: unknown): CheckResult {
+export function errorResult(check: Pick<CheckSpec, 'id' | 'title' | 'why'> & { configSays?: string }, err: unknown): CheckResult {
   const e = asLabError(err);
   return deepFreeze({
     id: check.id,
     title: check.title,
     why: check.why,
+    configSays: check.configSays ?? '',
     status: e.code === 'ETOOL' || e.code === 'ECLIENT_CAPABILITY' ? 'inconclusive' : 'error',
     message: `${e.code}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`,
     expected: {},

@@ -102,7 +102,7 @@ function readExpect(r: Reader): Record<string, Matcher> {
 }
 
 function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): CheckSpec {
-  r.object(['id', 'title', 'why', 'service', 'clients', 'client', 'expect', 'serverLog', 'delivered']);
+  r.object(['id', 'title', 'why', 'configSays', 'service', 'clients', 'client', 'expect', 'serverLog', 'delivered']);
   const client = r.has('client') ? readClient(r.field('client'), certNames, saslUsers) : {};
   let serverLog: CheckSpec['serverLog'] = null;
   if (r.has('serverLog')) {
@@ -134,6 +134,7 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
     id: r.field('id').string(ID, 'a check id (lowercase letters, digits, -)'),
     title: r.field('title').string(),
     why: r.optString('why') ?? '',
+    configSays: r.optString('configSays') ?? '',
     service: r.optString('service') ?? 'smtp',
     clients,
     client,

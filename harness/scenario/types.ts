@@ -66,6 +66,8 @@ export interface CheckSpec {
   readonly title: string;
   /** Why this check exists: the setting it shows and what a reader should learn. */
   readonly why: string;
+  /** What the configuration says about this case, set beside what the server did in the report. */
+  readonly configSays: string;
   /** master.cf service to connect to (smtp, submission, smtps). */
   readonly service: string;
   readonly clients: readonly ClientName[];
