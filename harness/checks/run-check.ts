@@ -25,6 +25,7 @@ function request(session: ScenarioSession, check: CheckSpec): ClientRequest {
     ...(c.ehloName ? { ehloName: c.ehloName } : {}),
     ...(c.forceStarttls ? { forceStarttls: true } : {}),
     ...(c.plaintextProbe ? { plaintextProbe: c.plaintextProbe } : {}),
+    ...(c.injectAfterStarttls ? { injectAfterStarttls: c.injectAfterStarttls } : {}),
     ...(c.stopAfter ? { stopAfter: c.stopAfter } : {}),
     ...(c.timeouts ? { timeouts: c.timeouts } : {}),
     ...(c.auth ? { auth: { mechanism: c.auth.mechanism, user: c.auth.user, pass: session.password(c.auth.user, c.auth.password) } } : {}),

@@ -15,6 +15,7 @@ export interface ClientRequest {
   readonly tls: TlsClientOptions;
   readonly forceStarttls?: boolean;
   readonly plaintextProbe?: string;
+  readonly injectAfterStarttls?: string;
   readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
   readonly message?: { readonly from: string; readonly to: readonly string[]; readonly data: string };
   readonly auth?: { readonly mechanism: 'PLAIN' | 'LOGIN'; readonly user: string; readonly pass: string };
@@ -38,8 +39,8 @@ export type LabClient = (req: ClientRequest, ctx: ClientContext) => Promise<Clie
 /** Request options each client cannot honour; a check asking for one is refused when it loads. */
 export const UNSUPPORTED: Readonly<Record<ClientName, readonly string[]>> = {
   raw: [],
-  nodemailer: ['plaintextProbe', 'forceStarttls', 'stopAfter'],
-  openssl: ['plaintextProbe', 'forceStarttls', 'message', 'auth', 'stopAfter:banner', 'stopAfter:ehlo'],
+  nodemailer: ['plaintextProbe', 'forceStarttls', 'stopAfter', 'injectAfterStarttls'],
+  openssl: ['plaintextProbe', 'forceStarttls', 'message', 'auth', 'stopAfter:banner', 'stopAfter:ehlo', 'injectAfterStarttls'],
 };
 
 const CLIENTS: Partial<Record<ClientName, LabClient>> = {

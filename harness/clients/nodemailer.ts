@@ -144,6 +144,7 @@ export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> 
     capabilities: { beforeTls: req.mode === 'implicit' ? null : caps.before, afterTls: req.mode === 'plain' ? null : caps.after },
     starttlsReply: replyAfter(transcript, /^STARTTLS$/i),
     probe: null,
+    injection: null,
     tls: tlsDetails,
     auth,
     delivery,

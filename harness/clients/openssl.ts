@@ -131,6 +131,7 @@ export async function runOpenssl(req: ClientRequest, client: LabClientContainer,
     capabilities: { beforeTls: null, afterTls: afterTls ? afterTls.lines.slice(1).map((l) => l.trim()) : null },
     starttlsReply: null,
     probe: null,
+    injection: null,
     tls:
       error === null && p.protocol && p.cipher
         ? {

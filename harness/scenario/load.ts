@@ -67,13 +67,14 @@ function readTls(r: Reader, certNames: readonly string[]): ClientTlsSpec {
 }
 
 function readClient(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): ClientSpec {
-  r.object(['mode', 'ehloName', 'tls', 'forceStarttls', 'plaintextProbe', 'stopAfter', 'message', 'auth', 'timeouts']);
+  r.object(['mode', 'ehloName', 'tls', 'forceStarttls', 'plaintextProbe', 'injectAfterStarttls', 'stopAfter', 'message', 'auth', 'timeouts']);
   const out: Record<string, unknown> = {};
   if (r.has('mode')) out.mode = r.field('mode').oneOf(['starttls', 'implicit', 'plain'] as const);
   if (r.has('ehloName')) out.ehloName = r.field('ehloName').string(/^[A-Za-z0-9.-]+$/, 'a host name');
   if (r.has('tls')) out.tls = readTls(r.field('tls'), certNames);
   if (r.has('forceStarttls')) out.forceStarttls = r.field('forceStarttls').boolean();
   if (r.has('plaintextProbe')) out.plaintextProbe = r.field('plaintextProbe').string(/^[ -~]+$/, 'one printable SMTP command line');
+  if (r.has('injectAfterStarttls')) out.injectAfterStarttls = r.field('injectAfterStarttls').string(/^[ -~]+$/, 'one printable SMTP command line');
   if (r.has('stopAfter')) out.stopAfter = r.field('stopAfter').oneOf(['banner', 'ehlo', 'handshake'] as const);
   if (r.has('message')) {
     const m = r.field('message').object(['from', 'to', 'subject', 'body']);
@@ -122,6 +123,7 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
   const asked = [
     ...(client.plaintextProbe ? ['plaintextProbe'] : []),
     ...(client.forceStarttls ? ['forceStarttls'] : []),
+    ...(client.injectAfterStarttls ? ['injectAfterStarttls'] : []),
     ...(client.message ? ['message'] : []),
     ...(client.auth ? ['auth'] : []),
     ...(client.stopAfter ? ['stopAfter', `stopAfter:${client.stopAfter}`] : []),

@@ -54,6 +54,7 @@ export interface ClientSpec {
   readonly tls?: ClientTlsSpec;
   readonly forceStarttls?: boolean;
   readonly plaintextProbe?: string;
+  readonly injectAfterStarttls?: string;
   readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
   readonly message?: { readonly from: string; readonly to: readonly string[]; readonly subject: string; readonly body: string };
   /** 'valid' uses the password generated for the user this run; 'wrong' a different one. */

@@ -24,6 +24,11 @@ export interface RawClientOptions {
   readonly forceStarttls?: boolean;
   /** A command to send before TLS (e.g. MAIL FROM, to see the server refuse it); its reply is kept in the transcript. */
   readonly plaintextProbe?: string;
+  /**
+   * Send this command in the same packet as STARTTLS ("STARTTLS\r\nRSET\r\n"): the
+   * CVE-2011-0411 class. A safe server discards it; if it answers it inside TLS, it survived.
+   */
+  readonly injectAfterStarttls?: string;
   /** Stop after this step; later steps are not attempted. */
   readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
   readonly auth?: { readonly mechanism: 'PLAIN' | 'LOGIN'; readonly user: string; readonly pass: string };
@@ -203,6 +208,7 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
   let session: Buffer | null = null;
   let probeReply: SmtpReply | null = null;
   let localPort: number | null = null;
+  let injection: TlsObservation['injection'] = null;
   const nodeTls = toNodeTlsOptions(o.tls ?? {});
 
   const upgrade = async (base: tls.ConnectionOptions) => {
@@ -248,7 +254,15 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
     if (o.mode === 'starttls') {
       s.stage = 'starttls';
       if (!hasStarttls(before ?? []) && !o.forceStarttls) throw new LabError('ENOSTARTTLS', 'the server did not advertise STARTTLS', { stage: 'starttls' });
-      starttlsReply = await s.command('STARTTLS', 'starttls-reply', t.reply);
+      if (o.injectAfterStarttls) {
+        // One write: both commands reach the server in the same segment, before TLS starts.
+        s.note('C', 'STARTTLS');
+        s.note('C', `${o.injectAfterStarttls}   (sent in the same packet as STARTTLS)`);
+        s.socket!.write(`STARTTLS\r\n${o.injectAfterStarttls}\r\n`);
+        starttlsReply = await s.reply('starttls-reply', t.reply);
+      } else {
+        starttlsReply = await s.command('STARTTLS', 'starttls-reply', t.reply);
+      }
       expect(starttlsReply, [220], 'ESTARTTLS', 'STARTTLS was refused', 'starttls');
       const plain = s.socket!;
       s.detach();
@@ -265,7 +279,14 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
       await upgrade({ socket: plain });
       if (o.stopAfter === 'handshake') return finish();
       s.stage = 'ehlo';
-      const ehlo2 = await s.command(`EHLO ${ehloName}`, 'ehlo-after-tls-reply', t.reply);
+      let ehlo2 = await s.command(`EHLO ${ehloName}`, 'ehlo-after-tls-reply', t.reply);
+      if (o.injectAfterStarttls) {
+        // An EHLO reply is multi-line and starts with the server's name. A single-line reply
+        // before it answers the injected command: the plaintext survived into TLS.
+        const survived = ehlo2.lines.length === 1;
+        injection = { command: o.injectAfterStarttls, survived, firstReplyInTls: ehlo2 };
+        if (survived) ehlo2 = await s.reply('ehlo-after-tls-reply', t.reply);
+      }
       expect(ehlo2, [250], 'EEHLO', 'EHLO after TLS was refused', 'ehlo');
       after = capabilities(ehlo2);
     }
@@ -336,6 +357,7 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
       capabilities: { beforeTls: before, afterTls: after },
       starttlsReply,
       probe: probeReply && o.plaintextProbe ? { command: o.plaintextProbe, reply: probeReply } : null,
+      injection,
       tls: tlsDetails,
       auth,
       delivery,

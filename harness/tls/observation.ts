@@ -89,6 +89,8 @@ export interface TlsObservation {
   readonly starttlsReply: SmtpReply | null;
   /** A command sent before TLS on purpose (e.g. MAIL FROM, to see it refused) and its reply. */
   readonly probe: { readonly command: string; readonly reply: SmtpReply } | null;
+  /** STARTTLS injection test: the command sent with STARTTLS, and whether the server answered it inside TLS. */
+  readonly injection: { readonly command: string; readonly survived: boolean; readonly firstReplyInTls: SmtpReply } | null;
   readonly tls: TlsDetails | null;
   readonly auth: { readonly mechanism: string; readonly reply: SmtpReply } | null;
   readonly delivery: Delivery | null;
