@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { docker } from './docker-cli.js';
+import { processAlive } from '../core/process-alive.js';
 import { LAB_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, OWNER_PID, RUN_ID, RUN_LABEL, SCENARIO_LABEL } from './labels.js';
 
 export interface CleanupReport {
@@ -8,14 +9,6 @@ export interface CleanupReport {
   readonly problems: readonly string[];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 interface Owned {
   readonly id: string;
@@ -53,7 +46,7 @@ export async function removeLabObjects(scope: CleanupScope): Promise<CleanupRepo
   const problems: string[] = [];
   const me = os.hostname();
   const stale = (o: Owned) =>
-    scope === 'run' ? o.run === RUN_ID : o.run !== RUN_ID && (scope === 'all' || o.host !== me || !o.pid || (o.pid !== OWNER_PID && !alive(o.pid)));
+    scope === 'run' ? o.run === RUN_ID : o.run !== RUN_ID && (scope === 'all' || o.host !== me || !o.pid || (o.pid !== OWNER_PID && !processAlive(o.pid)));
   const containers = (await list('container')).filter(stale);
   if (containers.length) {
     const r = await docker(['rm', '-f', '-v', ...containers.map((c) => c.id)], { timeoutMs: 60_000 });

@@ -1,15 +1,8 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../core/errors.js';
+import { processAlive } from '../core/process-alive.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * A lock between processes (parallel test workers building the same image). The lock file
@@ -25,7 +18,7 @@ export async function withFileLock<T>(file: string, work: () => Promise<T>, time
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(fs.readFileSync(file, 'utf8') || '0');
-      if (!owner || !alive(owner)) {
+      if (!owner || !processAlive(owner)) {
         fs.rmSync(file, { force: true });
         continue;
       }
