@@ -12,6 +12,11 @@ export const OWNER_HOST_LABEL = 'org.smtp-tls-lab.host';
 export const RUN_LABEL = 'org.smtp-tls-lab.run';
 export const SCENARIO_LABEL = 'org.smtp-tls-lab.scenario';
 
+// Ryuk (Testcontainers' reaper) must be pulled from a registry the lab cannot reach; the lab
+// removes its own objects by label instead. Set here so that any script using the harness
+// (not only the CLI and vitest) starts containers without trying to pull it.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
 /** One id per process, shared by every container this process starts. */
 export const RUN_ID: string = process.env.SMTP_TLS_LAB_RUN_ID || `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 process.env.SMTP_TLS_LAB_RUN_ID = RUN_ID;
