@@ -29,8 +29,12 @@ export interface LeafSpec {
   /** Days before now for notBefore (use with a short validDays for an expired certificate). */
   readonly notBeforeDaysAgo?: number;
   readonly usage?: 'server' | 'client';
-  /** 'self' makes a self-signed certificate instead of one issued by the lab CA. */
-  readonly issuer?: 'lab-ca' | 'self';
+  /**
+   * 'lab-ca' (default): issued by the lab root of the key's family. 'lab-intermediate': issued
+   * by an intermediate CA under that root (the chain then needs the intermediate). 'self':
+   * self-signed.
+   */
+  readonly issuer?: 'lab-ca' | 'lab-intermediate' | 'self';
 }
 
 function keyOptions(spec: KeySpec): { keyType: 'rsa' | 'ec'; keySize?: number; curve?: 'P-256' | 'P-384' } {
@@ -64,10 +68,23 @@ const DAY_MS = 86_400_000;
  * trust bundles hold both.
  */
 export class LabPki {
+  private readonly intermediates = new Map<'rsa' | 'ec', Promise<CertPair>>();
+
   private constructor(
     readonly rsaCa: CertPair,
     readonly ecCa: CertPair,
   ) {}
+
+  /** The intermediate CA of a key family, made on first use and signed by that family's root. */
+  private intermediate(family: 'rsa' | 'ec'): Promise<CertPair> {
+    let p = this.intermediates.get(family);
+    if (!p) {
+      const root = family === 'rsa' ? this.rsaCa : this.ecCa;
+      p = makeCa(`smtp-tls-lab ${family === 'rsa' ? 'RSA' : 'ECDSA'} Intermediate CA`, family === 'rsa' ? 'rsa-2048' : 'ec-p256', root);
+      this.intermediates.set(family, p);
+    }
+    return p;
+  }
 
   /** Both lab roots, PEM, for a client's or server's CAfile. */
   get trustBundle(): string {
@@ -92,7 +109,9 @@ export class LabPki {
   async issue(spec: LeafSpec): Promise<CertPair> {
     const now = Date.now();
     const key = spec.key ?? 'ec-p256';
-    const ca = key.startsWith('rsa') ? this.rsaCa : this.ecCa;
+    const family = key.startsWith('rsa') ? 'rsa' : 'ec';
+    const root = family === 'rsa' ? this.rsaCa : this.ecCa;
+    const ca = spec.issuer === 'lab-intermediate' ? await this.intermediate(family) : root;
     const notBefore = new Date(now - (spec.notBeforeDaysAgo ?? 1) * DAY_MS);
     const notAfter = new Date(notBefore.getTime() + (spec.validDays ?? 365) * DAY_MS);
     const usage = spec.usage ?? 'server';
@@ -110,23 +129,31 @@ export class LabPki {
       ],
       ...(selfSigned ? {} : { ca: { key: ca.key, cert: ca.cert } }),
     });
+    // The chain a server sends: the issuing CA (and, for an intermediate, nothing above it:
+    // the root is the client's trust anchor).
     return { cert: pems.cert, key: pems.private, chain: selfSigned ? '' : ca.cert, sha256: fingerprint(pems.cert) };
   }
 }
 
 async function makeRoot(commonName: string, key: KeySpec): Promise<CertPair> {
-    const now = Date.now();
-    const pems = await generate([{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'smtp-tls-lab' }], {
-      ...keyOptions(key),
-      algorithm: 'sha256',
-      notBeforeDate: new Date(now - DAY_MS),
-      notAfterDate: new Date(now + 365 * DAY_MS),
-      extensions: [
-        { name: 'basicConstraints', cA: true, critical: true },
-        { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-      ],
-    });
-    return { cert: pems.cert, key: pems.private, chain: '', sha256: fingerprint(pems.cert) };
+  return makeCa(commonName, key, null);
+}
+
+/** A CA certificate: self-signed root when `issuer` is null, else an intermediate signed by `issuer`. */
+async function makeCa(commonName: string, key: KeySpec, issuer: CertPair | null): Promise<CertPair> {
+  const now = Date.now();
+  const pems = await generate([{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'smtp-tls-lab' }], {
+    ...keyOptions(key),
+    algorithm: 'sha256',
+    notBeforeDate: new Date(now - DAY_MS),
+    notAfterDate: new Date(now + 365 * DAY_MS),
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+    ...(issuer ? { ca: { key: issuer.key, cert: issuer.cert } } : {}),
+  });
+  return { cert: pems.cert, key: pems.private, chain: issuer ? issuer.cert : '', sha256: fingerprint(pems.cert) };
 }
 
 /** SHA-256 of a certificate's DER SubjectPublicKeyInfo: what a DANE "3 1 1" TLSA record holds. */

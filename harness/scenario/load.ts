@@ -44,7 +44,7 @@ function readCertificates(r: Reader): CertificateSpec[] {
       ...(c.has('validDays') ? { validDays: c.field('validDays').number(1, 3650) } : {}),
       ...(c.has('notBeforeDaysAgo') ? { notBeforeDaysAgo: c.field('notBeforeDaysAgo').number(0, 36500) } : {}),
       ...(c.has('usage') ? { usage: c.field('usage').oneOf(['server', 'client'] as const) } : {}),
-      ...(c.has('issuer') ? { issuer: c.field('issuer').oneOf(['lab-ca', 'self'] as const) } : {}),
+      ...(c.has('issuer') ? { issuer: c.field('issuer').oneOf(['lab-ca', 'lab-intermediate', 'self'] as const) } : {}),
     };
   });
 }

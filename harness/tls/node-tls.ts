@@ -58,14 +58,27 @@ export function tlsErrorMessage(e: Error & { code?: string; reason?: string }): 
   return `TLS handshake failed: ${e.message}${code}`;
 }
 
-function chainLength(cert: tls.DetailedPeerCertificate): number {
+/**
+ * Certificates the server sent. Node only exposes the verified path, which ends in the
+ * client's own trust anchor when verification succeeds; a self-signed certificate found in
+ * the client's trust store is therefore not counted (s_client's "Certificate chain" agrees).
+ */
+function chainLength(cert: tls.DetailedPeerCertificate, trusted: ReadonlySet<string>): number {
   let n = 1;
   let cur = cert;
   while (cur.issuerCertificate && cur.issuerCertificate !== cur && n < 16) {
     cur = cur.issuerCertificate;
+    const selfSigned = cur.issuerCertificate === cur || cur.subject?.CN === cur.issuer?.CN;
+    if (selfSigned && trusted.has(cur.fingerprint256)) break;
     n++;
   }
   return n;
+}
+
+function trustAnchors(ca: string | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const pem of ca?.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) out.add(new X509Certificate(pem).fingerprint256);
+  return out;
 }
 
 export function describeCertificate(raw: Buffer, chain: number): PeerCertificate {
@@ -92,7 +105,7 @@ export function describeTlsSocket(sock: tls.TLSSocket, o: TlsClientOptions): Tls
   const eph = sock.getEphemeralKeyInfo() as { type?: string; name?: string; size?: number } | null;
   const peer = sock.getPeerCertificate(true);
   const hasPeer = peer && Object.keys(peer).length > 0 && peer.raw;
-  const certificate = hasPeer ? describeCertificate(peer.raw, chainLength(peer)) : null;
+  const certificate = hasPeer ? describeCertificate(peer.raw, chainLength(peer, trustAnchors(o.ca))) : null;
   let nameError: string | null = null;
   if (o.verifyName && hasPeer) nameError = tls.checkServerIdentity(o.verifyName, peer)?.message ?? null;
   const chainError = sock.authorized ? null : String(sock.authorizationError ?? 'NO_CERTIFICATE');
