@@ -23,8 +23,13 @@ else
 fi
 
 # Hashed maps named by the scenario, e.g. LAB_POSTMAP="hash:/etc/postfix/lab/maps/tls_policy".
+# LAB_POSTMAP_F lists maps whose values are file names to load (postmap -F), such as
+# tls_server_sni_maps.
 for map in ${LAB_POSTMAP:-}; do
   out=$(postmap "$map" 2>&1) || { printf '%s\n' "$out"; fail "postmap $map"; }
+done
+for map in ${LAB_POSTMAP_F:-}; do
+  out=$(postmap -F "$map" 2>&1) || { printf '%s\n' "$out"; fail "postmap -F $map"; }
 done
 
 # SASL users for Cyrus sasldb: one "user@realm:password" per line in LAB_SASL_USERS_FILE

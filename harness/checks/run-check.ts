@@ -43,7 +43,7 @@ function request(session: ScenarioSession, check: CheckSpec): ClientRequest {
       ...(t.servername ? { servername: t.servername } : {}),
       ...(t.verifyName ? { verifyName: t.verifyName } : {}),
       ...(t.trust === 'lab' ? { ca: session.certs.pki.trustBundle } : {}),
-      ...(clientCert ? { cert: clientCert.cert + clientCert.chain, key: clientCert.key } : {}),
+      ...(clientCert ? { cert: `${clientCert.cert.trim()}\n${clientCert.chain}`, key: clientCert.key } : {}),
     },
   };
 }
@@ -79,7 +79,7 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
     const ctx: ClientContext = {
       clientContainer: () => session.clientContainer(),
       trustBundle: t.trust === 'lab' ? session.certs.pki.trustBundle : null,
-      clientCert: pair ? { cert: pair.cert + pair.chain, key: pair.key } : null,
+      clientCert: pair ? { cert: `${pair.cert.trim()}\n${pair.chain}`, key: pair.key } : null,
     };
     for (const name of check.clients) {
       const { observation } = await labClient(name)(req, ctx);

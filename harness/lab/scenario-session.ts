@@ -52,7 +52,11 @@ export class ScenarioSession {
         .withMainCf(config.mainCf, scenario.mainCf.file)
         .withMasterCf(config.masterCf, scenario.masterCf?.file ?? 'master.cf (lab base)')
         .withTlsDirectory(certs.dir);
-      for (const m of scenario.maps) builder = builder.withMapFile({ name: m.name, content: m.text, postmap: m.postmap });
+      for (const m of scenario.maps) {
+        // Fingerprints of this run's certificates (e.g. for relay_clientcerts) are filled in here.
+        const content = m.text.replace(/\{\{sha256:([^}]*)\}\}/g, (_, name: string) => certs.pairs.get(name)!.sha256);
+        builder = builder.withMapFile({ name: m.name, content, postmap: m.postmap, fileContents: m.fileContents });
+      }
       const postfix = await builder.start();
       return new ScenarioSession(image, scenario, postfix, network, certs, config, Date.now() - started, saslPasswords);
     } catch (err) {

@@ -28,6 +28,8 @@ export interface MapFile {
   readonly content: string;
   /** Postfix map type to build with postmap (e.g. 'hash'), or null for a plain file. */
   readonly postmap: string | null;
+  /** Build with `postmap -F`: the values name files whose contents are stored (tls_server_sni_maps). */
+  readonly fileContents?: boolean;
 }
 
 function checkText(what: string, text: string): void {
@@ -125,13 +127,16 @@ export class PostfixContainer extends GenericContainer {
       { content: this.masterCfText, target: '/etc/postfix/master.cf', mode: 0o644 },
       ...this.mapFiles.map((m) => ({ content: m.content, target: path.posix.join(CONTAINER_PATHS.maps, m.name), mode: 0o644 })),
     ];
-    const postmap = this.mapFiles.filter((m) => m.postmap).map((m) => `${m.postmap}:${path.posix.join(CONTAINER_PATHS.maps, m.name)}`);
+    const mapRef = (m: MapFile) => `${m.postmap}:${path.posix.join(CONTAINER_PATHS.maps, m.name)}`;
+    const postmap = this.mapFiles.filter((m) => m.postmap && !m.fileContents).map(mapRef);
+    const postmapF = this.mapFiles.filter((m) => m.postmap && m.fileContents).map(mapRef);
 
     this.withLabels(labLabels({ [SCENARIO_LABEL]: this.scenarioId }))
       .withNetworkMode(this.network.name)
       .withCopyContentToContainer(content)
       .withEnvironment({
         ...(postmap.length ? { LAB_POSTMAP: postmap.join(' ') } : {}),
+        ...(postmapF.length ? { LAB_POSTMAP_F: postmapF.join(' ') } : {}),
         ...(this.dnsServer ? { LAB_DNS: this.dnsServer } : {}),
         ...(fs.existsSync(path.join(this.tlsDir ?? '/nonexistent', 'sasl-users')) ? { LAB_SASL_USERS_FILE: `${CONTAINER_PATHS.tls}/sasl-users` } : {}),
       })

@@ -164,13 +164,25 @@ export function loadScenario(dir: string): Scenario {
   const masterCf = pf.has('masterCf') ? readScenarioFile(dir, file, pf.field('masterCf')) : null;
   const maps: MapSpec[] = pf.has('maps')
     ? pf.field('maps').list().map((m) => {
-        m.object(['file', 'postmap']);
+        m.object(['file', 'postmap', 'fileContents']);
         const f = readScenarioFile(dir, file, m.field('file'));
-        return { name: path.basename(f.file), file: f.file, text: f.text, postmap: m.has('postmap') ? m.field('postmap').oneOf(['hash', 'btree', 'cdb', 'lmdb', 'texthash'] as const) : null };
+        return {
+          name: path.basename(f.file),
+          file: f.file,
+          text: f.text,
+          postmap: m.has('postmap') ? m.field('postmap').oneOf(['hash', 'btree', 'cdb', 'lmdb', 'texthash'] as const) : null,
+          fileContents: m.has('fileContents') ? m.field('fileContents').boolean() : false,
+        };
       })
     : [];
   const certificates = readCertificates(r);
   const names = certificates.map((c) => c.name);
+  pf.has('maps') &&
+    pf.field('maps').list().forEach((m, i) => {
+      for (const [, ref] of maps[i]!.text.matchAll(/\{\{sha256:([^}]*)\}\}/g)) {
+        if (!names.includes(ref!)) m.field('file').fail(`a map whose {{sha256:NAME}} placeholders name certificates of this scenario (${names.join(', ')}); it names '${ref}'`, 'fix the placeholder or add the certificate');
+      }
+    });
   const saslUsers = r.has('sasl') ? r.field('sasl').object(['users']).field('users').list().map((u) => u.string(/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+$/, 'a SASL login user@realm')) : [];
   const checks = r.field('checks').list().map((c) => readCheck(c, names, saslUsers));
   if (checks.length === 0) r.field('checks').fail('at least one check');

@@ -24,8 +24,10 @@ export interface Scenario {
 export interface MapSpec {
   readonly name: string;
   readonly file: string;
+  /** The map source; `{{sha256:NAME}}` stands for the SHA-256 fingerprint of this run's certificate NAME. */
   readonly text: string;
   readonly postmap: string | null;
+  readonly fileContents: boolean;
 }
 
 export interface CertificateSpec extends LeafSpec {
