@@ -26,6 +26,8 @@ function request(session: ScenarioSession, check: CheckSpec): ClientRequest {
     ...(c.forceStarttls ? { forceStarttls: true } : {}),
     ...(c.plaintextProbe ? { plaintextProbe: c.plaintextProbe } : {}),
     ...(c.injectAfterStarttls ? { injectAfterStarttls: c.injectAfterStarttls } : {}),
+    ...(c.renegotiate ? { renegotiate: true } : {}),
+    ...(c.resume ? { resume: true } : {}),
     ...(c.stopAfter ? { stopAfter: c.stopAfter } : {}),
     ...(c.timeouts ? { timeouts: c.timeouts } : {}),
     ...(c.auth ? { auth: { mechanism: c.auth.mechanism, user: c.auth.user, pass: session.password(c.auth.user, c.auth.password) } } : {}),
@@ -95,7 +97,7 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
         assertions.push({ subject, path, expected: r.expected, observed: observed ?? null, ok: r.ok });
       }
 
-      if ((check.serverLog || check.delivered) && observation.localPort === null) {
+      if ((check.serverLog || check.serverLogCounts || check.delivered) && observation.localPort === null) {
         assertions.push({ subject: 'server-log', path: 'connection', expected: 'a TCP connection to Postfix', observed: observation.error?.message ?? null, ok: false });
         continue;
       }
@@ -104,15 +106,27 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
         await waitForConnectionEnd(log, port);
         const own = connectionEvents(log.all(), port);
         if (check.serverLog) {
-          const ev = own.find((e) => e.type === check.serverLog!.event);
-          if (!ev) {
-            assertions.push({ subject: 'server-log', path: 'event', expected: check.serverLog.event, observed: own.map((e) => e.type), ok: false });
-          } else {
-            for (const [path, m] of Object.entries(check.serverLog.expect)) {
+          // Some event of the type must meet every expectation; report the best candidate.
+          const candidates = own.filter((e) => e.type === check.serverLog!.event);
+          const judged = candidates.map((ev) =>
+            Object.entries(check.serverLog!.expect).map(([path, m]) => {
               const observed = getPath(ev, path);
               const r = evaluate(m, observed, observation);
-              assertions.push({ subject: 'server-log', path, expected: r.expected, observed: observed ?? null, ok: r.ok });
-            }
+              return { subject: 'server-log', path, expected: r.expected, observed: observed ?? null, ok: r.ok };
+            }),
+          );
+          const best = judged.find((as) => as.every((a) => a.ok)) ?? judged.sort((a, b) => b.filter((x) => x.ok).length - a.filter((x) => x.ok).length)[0];
+          if (!best) assertions.push({ subject: 'server-log', path: 'event', expected: check.serverLog.event, observed: own.map((e) => e.type), ok: false });
+          else assertions.push(...best, { subject: 'server-log', path: 'event', expected: check.serverLog.event, observed: check.serverLog.event, ok: true });
+        }
+        if (check.serverLogCounts) {
+          // "TYPE:after-established" counts only events after the TLS summary line.
+          const established = own.findIndex((e) => e.type === 'tls-established');
+          for (const [key, m] of Object.entries(check.serverLogCounts)) {
+            const [type, when] = key.split(':');
+            const n = own.filter((e, i) => e.type === type && (when !== 'after-established' || (established >= 0 && i > established))).length;
+            const r = evaluate(m, n, observation);
+            assertions.push({ subject: 'server-log', path: `count(${key})`, expected: r.expected, observed: n, ok: r.ok });
           }
         }
         if (check.delivered) {

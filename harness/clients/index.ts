@@ -1,5 +1,6 @@
 import { LabError } from '../core/errors.js';
 import { runRawClient } from '../smtp/raw-client.js';
+import { deepFreeze } from '../core/freeze.js';
 import { runNodemailer } from './nodemailer.js';
 import { runOpenssl } from './openssl.js';
 import type { LabClientContainer } from '../lab/client-container.js';
@@ -16,6 +17,9 @@ export interface ClientRequest {
   readonly forceStarttls?: boolean;
   readonly plaintextProbe?: string;
   readonly injectAfterStarttls?: string;
+  readonly renegotiate?: boolean;
+  /** Connect twice; the second connection offers the first one's session. The observation is the second's. */
+  readonly resume?: boolean;
   readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
   readonly message?: { readonly from: string; readonly to: readonly string[]; readonly data: string };
   readonly auth?: { readonly mechanism: 'PLAIN' | 'LOGIN'; readonly user: string; readonly pass: string };
@@ -39,8 +43,8 @@ export type LabClient = (req: ClientRequest, ctx: ClientContext) => Promise<Clie
 /** Request options each client cannot honour; a check asking for one is refused when it loads. */
 export const UNSUPPORTED: Readonly<Record<ClientName, readonly string[]>> = {
   raw: [],
-  nodemailer: ['plaintextProbe', 'forceStarttls', 'stopAfter', 'injectAfterStarttls'],
-  openssl: ['plaintextProbe', 'forceStarttls', 'message', 'auth', 'stopAfter:banner', 'stopAfter:ehlo', 'injectAfterStarttls'],
+  nodemailer: ['plaintextProbe', 'forceStarttls', 'stopAfter', 'injectAfterStarttls', 'renegotiate', 'resume'],
+  openssl: ['plaintextProbe', 'forceStarttls', 'message', 'auth', 'stopAfter:banner', 'stopAfter:ehlo', 'injectAfterStarttls', 'renegotiate'],
 };
 
 const CLIENTS: Partial<Record<ClientName, LabClient>> = {
@@ -55,6 +59,13 @@ const CLIENTS: Partial<Record<ClientName, LabClient>> = {
     return runOpenssl(req, container, { caFile, cert: ctx.clientCert });
   },
   raw: async (req) => {
+    if (req.resume) {
+      const { resume: _resume, ...once } = req;
+      const first = await runRawClient(once);
+      const second = await runRawClient({ ...once, tls: { ...once.tls, ...(first.session ? { session: first.session } : {}) } });
+      const observation = deepFreeze({ ...second.observation, resumption: { firstConnectionGotSession: first.session !== null, offered: first.session !== null } });
+      return { observation, extra: { firstConnection: first.observation } };
+    }
     const r = await runRawClient(req);
     return { observation: r.observation, extra: r.probeReply ? { plaintextProbeReply: r.probeReply } : {} };
   },

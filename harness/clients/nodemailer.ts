@@ -145,6 +145,8 @@ export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> 
     starttlsReply: replyAfter(transcript, /^STARTTLS$/i),
     probe: null,
     injection: null,
+    renegotiation: null,
+    resumption: null,
     tls: tlsDetails,
     auth,
     delivery,

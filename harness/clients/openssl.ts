@@ -63,6 +63,19 @@ function ianaNames(client: LabClientContainer): Promise<Map<string, string>> {
 }
 
 export async function runOpenssl(req: ClientRequest, client: LabClientContainer, files: { caFile: string | null; cert: { cert: string; key: string } | null }): Promise<ClientOutcome> {
+  if (req.resume) {
+    // The first connection writes its session to a file in the client container, the second offers it.
+    const sessFile = `/tmp/lab-session-${randomInt(1e9)}`;
+    const first = await runOpensslOnce(req, client, files, ['-sess_out', sessFile]);
+    const got = (await client.exec(['sh', '-c', `test -s ${sessFile}`])).exitCode === 0;
+    const second = await runOpensslOnce(req, client, files, got ? ['-sess_in', sessFile] : []);
+    await client.exec(['rm', '-f', sessFile]);
+    return { observation: deepFreeze({ ...second.observation, resumption: { firstConnectionGotSession: got, offered: got } }), extra: { ...second.extra, firstConnection: first.observation } };
+  }
+  return runOpensslOnce(req, client, files, []);
+}
+
+async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, files: { caFile: string | null; cert: { cert: string; key: string } | null }, extraArgs: readonly string[]): Promise<ClientOutcome> {
   const started = Date.now();
   const transcript: TranscriptEntry[] = [];
   const note = (dir: TranscriptEntry['dir'], text: string) => transcript.push({ t: Date.now() - started, dir, text });
@@ -84,6 +97,7 @@ export async function runOpenssl(req: ClientRequest, client: LabClientContainer,
     await client.putFile('/tmp/lab-client.key', files.cert.key);
     args.push('-cert', '/tmp/lab-client.crt', '-key', '/tmp/lab-client.key');
   }
+  args.push(...extraArgs);
   const ehlo = req.ehloName ?? 'client.lab.test';
   // After the handshake: EHLO (to see the capabilities under TLS), then QUIT, after which the
   // server closes and s_client exits. For implicit TLS, Postfix reads the EHLO after its banner.
@@ -132,6 +146,8 @@ export async function runOpenssl(req: ClientRequest, client: LabClientContainer,
     starttlsReply: null,
     probe: null,
     injection: null,
+    renegotiation: null,
+    resumption: null,
     tls:
       error === null && p.protocol && p.cipher
         ? {

@@ -74,6 +74,16 @@ export type PostfixLogEvent =
     })
   | (Base & { readonly type: 'reject'; readonly queueId: string | null; readonly stage: string; readonly peer: Peer; readonly reply: string })
   | (Base & { readonly type: 'warning' | 'fatal' | 'panic'; readonly text: string })
+  // smtpd_tls_loglevel >= 2: handshake states ("SSL_accept:SSLv3/TLS write server hello"),
+  // alerts ("SSL3 alert write:warning:no renegotiation"), session cache and ticket lines, and
+  // the connection setup lines; >= 3 adds hex dumps of the handshake ("read from …", "0000 16 03 …").
+  | (Base & { readonly type: 'tls-state'; readonly role: 'accept' | 'connect'; readonly state: string })
+  | (Base & { readonly type: 'tls-alert'; readonly direction: 'read' | 'write'; readonly level: string; readonly description: string })
+  | (Base & { readonly type: 'tls-session'; readonly text: string; readonly reused: boolean })
+  | (Base & { readonly type: 'tls-setup'; readonly text: string })
+  | (Base & { readonly type: 'tls-dump'; readonly text: string })
+  // smtpd_tls_loglevel 4: the SMTP session inside TLS, in clear ("Read 22 chars: EHLO …").
+  | (Base & { readonly type: 'tls-data'; readonly direction: 'read' | 'write'; readonly bytes: number; readonly text: string })
   | (Base & { readonly type: 'entrypoint'; readonly text: string; readonly failed: boolean })
   | (Base & { readonly type: 'postconf'; readonly level: 'warning' | 'fatal' | 'info'; readonly text: string })
   | (Base & { readonly type: 'other'; readonly text: string });
@@ -178,6 +188,13 @@ function parseMessage(base: Base, msg: string): PostfixLogEvent {
     return { ...base, type: 'tls-library-problem', reason: reason || null, text: m[1]! };
   }
   if ((m = /^(warning|fatal|panic): (.*)$/s.exec(msg))) return { ...base, type: m[1] as 'warning', text: m[2]! };
+  if ((m = /^SSL_(accept|connect):(.*)$/.exec(msg))) return { ...base, type: 'tls-state', role: m[1] as 'accept', state: m[2]! };
+  if ((m = /^SSL3 alert (read|write):(\w+):(.*)$/.exec(msg))) return { ...base, type: 'tls-alert', direction: m[1] as 'read', level: m[2]!, description: m[3]! };
+  if (/^(?:\S+: )?(Reusing old session|Issuing session ticket|Decrypting session ticket|save session|looking for session|remove session|reloaded session|new session|Cached session|Re-using session)/i.test(msg))
+    return { ...base, type: 'tls-session', text: msg, reused: /Reusing old session|Re-using session|reloaded session/i.test(msg) };
+  if (/^(setting up TLS connection (from|to) |\S+: TLS cipher list )/.test(msg)) return { ...base, type: 'tls-setup', text: msg };
+  if ((m = /^(Read|Write) (\d+) chars: (.*)$/s.exec(msg))) return { ...base, type: 'tls-data', direction: m[1] === 'Read' ? 'read' : 'write', bytes: Number(m[2]), text: m[3]! };
+  if (/^(read from|write to) [0-9A-F]+ \[[0-9A-F]+\]|^[0-9a-f]{4} [0-9a-f]{2}[ |]|^[0-9a-f]{4} - <SPACES\/NULLS>/.test(msg)) return { ...base, type: 'tls-dump', text: msg };
   return { ...base, type: 'other', text: msg };
 }
 

@@ -42,7 +42,30 @@ export class PostfixLog {
     this.emitter.emit('end');
   }
 
-  private add(event: PostfixLogEvent): void {
+  /** smtpd pids whose last TLS write was a 334 challenge: their next read is a credential. */
+  private readonly challenged = new Set<number>();
+
+  /**
+   * At smtpd_tls_loglevel 4 Postfix logs the SMTP session in clear, AUTH included. Credentials
+   * are replaced before the event is stored, so no report or excerpt can hold them.
+   */
+  private redact(event: PostfixLogEvent): PostfixLogEvent {
+    if (event.type !== 'tls-data' || event.pid === null) return event;
+    const pid = event.pid;
+    if (event.direction === 'write') {
+      if (/^334[ -]/.test(event.text)) this.challenged.add(pid);
+      else this.challenged.delete(pid);
+      return event;
+    }
+    const auth = /^(AUTH\s+\S+)\s+\S/i.exec(event.text);
+    if (!auth && !this.challenged.has(pid)) return event;
+    this.challenged.delete(pid);
+    const text = auth ? `${auth[1]} <redacted>` : '<redacted>';
+    return { ...event, text, raw: `${event.raw.slice(0, event.raw.indexOf(' chars: ') + 8)}${text}` };
+  }
+
+  private add(parsed: PostfixLogEvent): void {
+    const event = this.redact(parsed);
     if (this.events.length >= MAX_EVENTS) {
       this.events.shift();
       this.dropped++;

@@ -12,7 +12,7 @@ import { checkReferences } from './references.js';
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_FILE_BYTES = 256 * 1024;
-const LOG_EVENTS = ['tls-established', 'tls-handshake-error', 'tls-library-problem', 'connect', 'disconnect', 'lost-connection', 'reject', 'delivery', 'queue-client', 'warning', 'fatal'] as const;
+const LOG_EVENTS = ['tls-established', 'tls-handshake-error', 'tls-library-problem', 'tls-state', 'tls-alert', 'tls-session', 'tls-setup', 'tls-dump', 'tls-data', 'connect', 'disconnect', 'lost-connection', 'reject', 'delivery', 'queue-client', 'warning', 'fatal'] as const;
 const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 /** Read a file the scenario names. Only plain names inside the scenario folder: no paths, no "..". */
@@ -67,7 +67,7 @@ function readTls(r: Reader, certNames: readonly string[]): ClientTlsSpec {
 }
 
 function readClient(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): ClientSpec {
-  r.object(['mode', 'ehloName', 'tls', 'forceStarttls', 'plaintextProbe', 'injectAfterStarttls', 'stopAfter', 'message', 'auth', 'timeouts']);
+  r.object(['mode', 'ehloName', 'tls', 'forceStarttls', 'plaintextProbe', 'injectAfterStarttls', 'renegotiate', 'resume', 'stopAfter', 'message', 'auth', 'timeouts']);
   const out: Record<string, unknown> = {};
   if (r.has('mode')) out.mode = r.field('mode').oneOf(['starttls', 'implicit', 'plain'] as const);
   if (r.has('ehloName')) out.ehloName = r.field('ehloName').string(/^[A-Za-z0-9.-]+$/, 'a host name');
@@ -75,6 +75,8 @@ function readClient(r: Reader, certNames: readonly string[], saslUsers: readonly
   if (r.has('forceStarttls')) out.forceStarttls = r.field('forceStarttls').boolean();
   if (r.has('plaintextProbe')) out.plaintextProbe = r.field('plaintextProbe').string(/^[ -~]+$/, 'one printable SMTP command line');
   if (r.has('injectAfterStarttls')) out.injectAfterStarttls = r.field('injectAfterStarttls').string(/^[ -~]+$/, 'one printable SMTP command line');
+  if (r.has('renegotiate')) out.renegotiate = r.field('renegotiate').boolean();
+  if (r.has('resume')) out.resume = r.field('resume').boolean();
   if (r.has('stopAfter')) out.stopAfter = r.field('stopAfter').oneOf(['banner', 'ehlo', 'handshake'] as const);
   if (r.has('message')) {
     const m = r.field('message').object(['from', 'to', 'subject', 'body']);
@@ -103,12 +105,23 @@ function readExpect(r: Reader): Record<string, Matcher> {
 }
 
 function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): CheckSpec {
-  r.object(['id', 'title', 'why', 'configSays', 'service', 'clients', 'client', 'expect', 'serverLog', 'delivered']);
+  r.object(['id', 'title', 'why', 'configSays', 'service', 'clients', 'client', 'expect', 'serverLog', 'serverLogCounts', 'delivered']);
   const client = r.has('client') ? readClient(r.field('client'), certNames, saslUsers) : {};
   let serverLog: CheckSpec['serverLog'] = null;
   if (r.has('serverLog')) {
     const s = r.field('serverLog').object(['event', 'expect']);
     serverLog = { event: s.field('event').oneOf(LOG_EVENTS), expect: s.has('expect') ? readExpect(s.field('expect')) : {} };
+  }
+  let serverLogCounts: CheckSpec['serverLogCounts'] = null;
+  if (r.has('serverLogCounts')) {
+    const c = r.field('serverLogCounts');
+    for (const [k, v] of c.entries()) {
+      const [type, when] = k.split(':');
+      if (!(LOG_EVENTS as readonly string[]).includes(type!) || (when !== undefined && when !== 'after-established')) {
+        v.fail(`a log event type (${LOG_EVENTS.join(', ')}), optionally followed by ':after-established'`);
+      }
+    }
+    serverLogCounts = readExpect(c);
   }
   let delivered: CheckSpec['delivered'] = null;
   if (r.has('delivered')) {
@@ -124,6 +137,8 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
     ...(client.plaintextProbe ? ['plaintextProbe'] : []),
     ...(client.forceStarttls ? ['forceStarttls'] : []),
     ...(client.injectAfterStarttls ? ['injectAfterStarttls'] : []),
+    ...(client.renegotiate ? ['renegotiate'] : []),
+    ...(client.resume ? ['resume'] : []),
     ...(client.message ? ['message'] : []),
     ...(client.auth ? ['auth'] : []),
     ...(client.stopAfter ? ['stopAfter', `stopAfter:${client.stopAfter}`] : []),
@@ -142,6 +157,7 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
     client,
     expect: r.has('expect') ? readExpect(r.field('expect')) : {},
     serverLog,
+    serverLogCounts,
     delivered,
   };
 }

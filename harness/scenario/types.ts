@@ -57,6 +57,8 @@ export interface ClientSpec {
   readonly forceStarttls?: boolean;
   readonly plaintextProbe?: string;
   readonly injectAfterStarttls?: string;
+  readonly renegotiate?: boolean;
+  readonly resume?: boolean;
   readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
   readonly message?: { readonly from: string; readonly to: readonly string[]; readonly subject: string; readonly body: string };
   /** 'valid' uses the password generated for the user this run; 'wrong' a different one. */
@@ -77,8 +79,10 @@ export interface CheckSpec {
   readonly client: ClientSpec;
   /** Expectations on the TlsObservation, by path (e.g. "tls.protocol"). */
   readonly expect: Readonly<Record<string, Matcher>>;
-  /** Expectations on a Postfix log event of this connection. */
+  /** A Postfix log event of this connection of this type that meets every expectation must exist. */
   readonly serverLog: { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> } | null;
+  /** How many log events of each type this connection produced (e.g. {"tls-dump": 0}). */
+  readonly serverLogCounts: Readonly<Record<string, Matcher>> | null;
   /** Expectations on what Postfix did with the message (needs client.message): its delivery status and Received header. */
   readonly delivered: { readonly status: Matcher; readonly receivedHeader: Matcher | null } | null;
 }

@@ -29,6 +29,8 @@ export interface RawClientOptions {
    * CVE-2011-0411 class. A safe server discards it; if it answers it inside TLS, it survived.
    */
   readonly injectAfterStarttls?: string;
+  /** After TLS and EHLO, ask for a TLS renegotiation (TLS 1.2 and below) and record the server's answer. */
+  readonly renegotiate?: boolean;
   /** Stop after this step; later steps are not attempted. */
   readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
   readonly auth?: { readonly mechanism: 'PLAIN' | 'LOGIN'; readonly user: string; readonly pass: string };
@@ -192,6 +194,23 @@ function handshake(s: Session, opts: tls.ConnectionOptions, ms: number): Promise
   );
 }
 
+/** Client-initiated renegotiation: the server either performs it, refuses it with an alert, or drops the line. */
+async function renegotiate(s: Session, sock: tls.TLSSocket, ms: number): Promise<NonNullable<TlsObservation['renegotiation']>> {
+  s.note('*', 'client-initiated renegotiation requested');
+  const result = await withTimeout(
+    'tls-renegotiation',
+    ms,
+    new Promise<{ accepted: boolean; error: string | null }>((resolve) => {
+      const ok = sock.renegotiate({ rejectUnauthorized: false }, (err) => resolve({ accepted: !err, error: err ? tlsErrorMessage(err) : null }));
+      if (!ok) resolve({ accepted: false, error: 'the client could not start a renegotiation (TLS 1.3 has none)' });
+    }),
+    { stage: 'handshake' },
+  ).catch((e: Error) => ({ accepted: false, error: e.message }));
+  const connectionClosed = sock.destroyed || !sock.writable;
+  s.note('*', `renegotiation ${result.accepted ? 'accepted' : `refused: ${result.error}`}${connectionClosed ? '; connection closed' : ''}`);
+  return { ...result, connectionClosed };
+}
+
 export async function runRawClient(o: RawClientOptions): Promise<RawClientResult> {
   const t = { ...DEFAULTS, ...o.timeouts };
   const s = new Session(o.limits ?? DEFAULT_REPLY_LIMITS);
@@ -209,11 +228,15 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
   let probeReply: SmtpReply | null = null;
   let localPort: number | null = null;
   let injection: TlsObservation['injection'] = null;
+  let renegotiation: TlsObservation['renegotiation'] = null;
   const nodeTls = toNodeTlsOptions(o.tls ?? {});
 
   const upgrade = async (base: tls.ConnectionOptions) => {
     s.stage = 'handshake';
     const sock = await handshake(s, { ...nodeTls, ...base }, t.handshake);
+    // TLS 1.2 hands out its session (or ticket) during the handshake, before this line runs;
+    // TLS 1.3 tickets arrive afterwards, as 'session' events.
+    session = sock.getSession() ?? null;
     sock.on('session', (sess: Buffer) => {
       session = sess;
     });
@@ -291,6 +314,14 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
       after = capabilities(ehlo2);
     }
 
+    if (o.renegotiate && s.socket instanceof tls.TLSSocket) {
+      s.stage = 'handshake';
+      renegotiation = await renegotiate(s, s.socket, Math.min(t.handshake, 3_000));
+      s.stage = 'ehlo';
+      // Whatever the answer, is the session still usable? A NOOP tells.
+      if (!renegotiation.connectionClosed) await s.command('NOOP', 'noop-after-renegotiation-reply', t.reply);
+    }
+
     if (o.auth) {
       s.stage = 'auth';
       let r: SmtpReply;
@@ -358,6 +389,8 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
       starttlsReply,
       probe: probeReply && o.plaintextProbe ? { command: o.plaintextProbe, reply: probeReply } : null,
       injection,
+      renegotiation,
+      resumption: null,
       tls: tlsDetails,
       auth,
       delivery,

@@ -91,6 +91,10 @@ export interface TlsObservation {
   readonly probe: { readonly command: string; readonly reply: SmtpReply } | null;
   /** STARTTLS injection test: the command sent with STARTTLS, and whether the server answered it inside TLS. */
   readonly injection: { readonly command: string; readonly survived: boolean; readonly firstReplyInTls: SmtpReply } | null;
+  /** Client-initiated renegotiation, when the check asked for one. */
+  readonly renegotiation: { readonly accepted: boolean; readonly error: string | null; readonly connectionClosed: boolean } | null;
+  /** Session resumption, when the check asked for it: this observation is the second connection, offering the first's session. */
+  readonly resumption: { readonly firstConnectionGotSession: boolean; readonly offered: boolean } | null;
   readonly tls: TlsDetails | null;
   readonly auth: { readonly mechanism: string; readonly reply: SmtpReply } | null;
   readonly delivery: Delivery | null;

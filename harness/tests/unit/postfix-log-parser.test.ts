@@ -55,3 +55,25 @@ describe('TLS summary line, field by field (tls_log_summary format)', () => {
     expect(e).toMatchObject({ type: 'other', program: 'postfix/anvil', pid: 9 });
   });
 });
+
+describe('credentials in level-4 logs', () => {
+  it('are redacted by the log stream before they are stored', async () => {
+    const { PostfixLog } = await import('../../postfix/log-stream.js');
+    const log = new PostfixLog();
+    // The shapes of real level-4 lines (see loglevel-4-excerpt.log), carrying an AUTH exchange.
+    log.push(
+      [
+        'Nov 22 06:05:01 mx postfix/smtpd[181]: Read 34 chars: AUTH PLAIN AGFsaWNlQGxhYi50ZXN0AHNlY3JldA==\r\n',
+        'Nov 22 06:05:01 mx postfix/smtpd[181]: Write 18 chars: 334 VXNlcm5hbWU6\r\n',
+        'Nov 22 06:05:01 mx postfix/smtpd[181]: Read 22 chars: YWxpY2VAbGFiLnRlc3Q=\r\n',
+        'Nov 22 06:05:01 mx postfix/smtpd[181]: Write 8 chars: 235 ok\r\n',
+        'Nov 22 06:05:01 mx postfix/smtpd[181]: Read 10 chars: NOOP\r\n',
+        '',
+      ].join('\n'),
+    );
+    const texts = log.all().map((e) => e.raw).join('\n');
+    expect(texts).not.toMatch(/AGFsaWNl|YWxpY2VA/);
+    expect(texts).toContain('AUTH PLAIN <redacted>');
+    expect(texts).toContain('NOOP');
+  });
+});
