@@ -157,6 +157,8 @@ async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, fi
             peerCertificate: peerCertificateOf(p),
             verification: verificationOf(p, t.verifyName),
             sessionReused: p.reused,
+            secureRenegotiation: p.secureRenegotiation,
+            compression: p.compression,
             sni: t.servername ?? null,
           }
         : null,

@@ -279,7 +279,11 @@ export interface CompletedHandshake {
  * TLS. Used only where a feature needs a finished handshake: client-initiated renegotiation,
  * session resumption, the certificate when only TLS 1.3 is spoken, the capabilities after TLS.
  */
-export async function completeHandshake(target: ProbeTarget, tlsOptions: tls.ConnectionOptions, opts: TransportOptions & { readonly ehloAfter: boolean }): Promise<CompletedHandshake> {
+export async function completeHandshake(
+  target: ProbeTarget,
+  tlsOptions: tls.ConnectionOptions,
+  opts: TransportOptions & { readonly ehloAfter: boolean; readonly onSession?: (session: Buffer) => void },
+): Promise<CompletedHandshake> {
   const opened = await openForTls(target, opts);
   const t = opts.timeouts;
   let sock: tls.TLSSocket | undefined;
@@ -296,6 +300,7 @@ export async function completeHandshake(target: ProbeTarget, tlsOptions: tls.Con
           return;
         }
         sock = s;
+        if (opts.onSession) s.on('session', opts.onSession);
         s.once('secureConnect', () => resolve(s));
         s.once('error', (e: Error) => reject(new TransportError('ETLS', `TLS handshake failed: ${e.message}`, { stage: 'handshake' })));
         s.once('close', () => reject(new TransportError('ETLS', 'the server closed the connection during the TLS handshake', { stage: 'handshake' })));

@@ -122,6 +122,8 @@ export function describeTlsSocket(sock: tls.TLSSocket, o: TlsClientOptions): Tls
     peerCertificate: certificate,
     verification,
     sessionReused: sock.isSessionReused(),
+    secureRenegotiation: null,
+    compression: null,
     sni: o.servername ?? null,
   };
 }

@@ -64,6 +64,10 @@ export interface TlsDetails {
   readonly peerCertificate: PeerCertificate | null;
   readonly verification: Verification;
   readonly sessionReused: boolean;
+  /** RFC 5746 secure renegotiation offered by the server, when the client can tell (openssl); null otherwise. */
+  readonly secureRenegotiation: boolean | null;
+  /** Compression in use, when the client can tell (openssl: "NONE"); null otherwise. */
+  readonly compression: string | null;
   /** Server name the client sent (SNI), or null. */
   readonly sni: string | null;
 }
