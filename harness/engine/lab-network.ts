@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { LabError } from '../core/errors.js';
 import { labLabels, RUN_ID, SCENARIO_LABEL } from './labels.js';
@@ -14,7 +15,8 @@ export class LabNetwork {
   ) {}
 
   static async create(scenarioId: string): Promise<LabNetwork> {
-    const name = `smtp-tls-lab-${RUN_ID}-${scenarioId}`.slice(0, 120);
+    // Unique even when one run starts the same scenario twice (the catalogue and a test beside it).
+    const name = `smtp-tls-lab-${RUN_ID}-${scenarioId}`.slice(0, 100) + `-${randomBytes(3).toString('hex')}`;
     try {
       const client = await getContainerRuntimeClient();
       const net = await client.network.create({
