@@ -1,7 +1,7 @@
 import { ensureImage, imageTags, loadRecipe } from '../engine/images.js';
 import { docker } from '../engine/docker-cli.js';
 import { loadScenario } from '../scenario/load.js';
-import { SCENARIOS_DIR } from '../engine/paths.js';
+import { PROJECT_ROOT, SCENARIOS_DIR } from '../engine/paths.js';
 import path from 'node:path';
 import { ScenarioSession } from '../lab/scenario-session.js';
 import { runCheck } from '../checks/run-check.js';
@@ -75,6 +75,21 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
     whole.push(ms);
   }
   row('whole opportunistic-25 scenario (start..stop)', whole, `${scenario.checks.length} checks`);
+  // The whole catalogue, as `npm run lab` runs it (a child process, its own run id).
+  const { spawnSync } = await import('node:child_process');
+  const os = await import('node:os');
+  const fs = await import('node:fs');
+  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-bench-'));
+  try {
+    const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, ...env } = process.env;
+    const [ms, r] = await timed(async () =>
+      spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--report-dir', reportDir], { env, encoding: 'utf8' }),
+    );
+    const report = JSON.parse(fs.readFileSync(path.join(reportDir, 'latest', 'report.json'), 'utf8')) as { scenarios: unknown[]; summary: { checks: Record<string, number> } };
+    row('whole catalogue (npm run lab)', [ms], `${report.scenarios.length} scenarios, ${Object.values(report.summary.checks).reduce((a, b) => a + b, 0)} checks, exit ${r.status}`);
+  } finally {
+    fs.rmSync(reportDir, { recursive: true, force: true });
+  }
   const mem = process.memoryUsage();
   out(`  peak RSS of the bench process: ${(mem.rss / 1024 / 1024).toFixed(0)} MiB`);
 }
