@@ -38,6 +38,27 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [{ name: 'help', value: null, help: 'show this help' }],
   },
   {
+    name: 'probe',
+    summary: 'Enumerate the TLS surface of one SMTP endpoint you own: protocols, ciphers per protocol, order, groups, certificate, features.',
+    flags: [
+      { name: 'starttls', value: null, help: 'HOST:PORT speaks SMTP and upgrades with STARTTLS (default for 25 and 587)' },
+      { name: 'implicit', value: null, help: 'TLS from the first byte, as on 465 (default for 465)' },
+      { name: 'plain', value: null, help: 'plain TLS, no SMTP at all' },
+      { name: 'json', value: 'FILE', help: 'also write the result as JSON (schema smtp-tls-lab/probe@1)' },
+      { name: 'concurrency', value: 'N', help: 'handshake attempts at once (default 8)' },
+      { name: 'timeout', value: 'MS', help: 'bound for each wait (connect, banner, reply, server answer)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
+    name: 'bench-probe',
+    summary: 'probe vs sslscan vs testssl.sh on one lab container, alternating: medians, ratios, connections (npm run bench:probe).',
+    flags: [
+      { name: 'rounds', value: 'N', help: 'rounds (default 5; testssl.sh runs at most 2)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
     name: 'bench',
     summary: 'Print speed figures (medians): cold base build, cached image check, start to ready, one handshake, a whole scenario (npm run bench).',
     flags: [
@@ -54,7 +75,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 ];
 
 export function usage(only?: string): string {
-  const lines = ['usage: smtp-tls-lab <command> [flags]', ''];
+  const lines = ['usage: smtp-tls-lab <command> [flags]   (probe: smtp-tls-lab probe HOST:PORT [flags])', ''];
   for (const c of COMMANDS.filter((c) => !only || c.name === only)) {
     lines.push(`  ${c.name.padEnd(8)} ${c.summary}`);
     for (const f of c.flags) lines.push(`      --${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(34) + f.help);

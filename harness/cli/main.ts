@@ -16,6 +16,11 @@ async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   const spec = COMMANDS.find((c) => c.name === command);
   if (!spec) throw new LabError('EUSAGE', `unknown command '${command}'\n${usage()}`);
+  // probe takes a positional HOST:PORT and parses its own flags.
+  if (command === 'probe') {
+    const { runProbeCommand } = await import('../enum/probe-command.js');
+    return runProbeCommand(rest);
+  }
   const flags = parseFlags(rest, spec.flags, command);
   if (command === 'help' || flags.help) {
     process.stdout.write(`${usage(command === 'help' ? undefined : command)}\n`);
@@ -53,6 +58,17 @@ async function main(argv: string[]): Promise<number> {
       const { bench } = await import('../bench/bench.js');
       try {
         await bench({ rounds, cold: !flags['skip-cold'], out: (l) => process.stdout.write(`${l}\n`) });
+      } finally {
+        await removeLabObjects('run');
+      }
+      return 0;
+    }
+    case 'bench-probe': {
+      const rounds = positiveInt(flags.rounds as string | undefined, 'rounds', 'bench-probe') ?? 5;
+      await ensureEngine(say);
+      const { benchProbe } = await import('../bench/probe-bench.js');
+      try {
+        await benchProbe({ rounds, out: (l) => process.stdout.write(`${l}\n`) });
       } finally {
         await removeLabObjects('run');
       }

@@ -56,7 +56,7 @@ export interface ProbeFeatures {
   readonly compression: boolean | null;
   /** RFC 7627 extended_master_secret in the ServerHello. */
   readonly extendedMasterSecret: boolean | null;
-  /** A hello below the highest version with TLS_FALLBACK_SCSV was refused with inappropriate_fallback (86). null: fewer than two versions. */
+  /** A hello below the highest version with TLS_FALLBACK_SCSV was refused with inappropriate_fallback (86). null: fewer than two versions, or scope 'enumeration'. */
   readonly fallbackScsv: boolean | null;
   /** The ServerHello answered the empty session_ticket extension. */
   readonly sessionTicketExtension: boolean | null;
@@ -101,13 +101,17 @@ export interface ProbeResult {
   readonly groups: readonly GroupEntry[];
   /** Group names per version in the order the server picked them; only versions whose groups were enumerated appear. */
   readonly groupsByProtocol: Readonly<Partial<Record<ProbeVersion, readonly string[]>>>;
-  /** DHE prime size seen in ServerKeyExchange; null when no DHE suite was accepted. */
+  /**
+   * DHE prime sizes seen in ServerKeyExchange over all accepted DHE suites: `bits` is the
+   * smallest (the weakest a client can be given; OpenSSL's automatic DH sizes vary by suite).
+   * null when no DHE suite was accepted.
+   */
   readonly dhe: { readonly bits: number; readonly allBits: readonly number[] } | null;
   readonly certificate: CertificateSummary | null;
   readonly features: ProbeFeatures;
   /** The plaintext SMTP dialogue (STARTTLS) or the one inside TLS (implicit); null for plain TLS. */
   readonly starttls: StarttlsDialogue | null;
-  /** TCP connections the probe opened (each is one SMTP setup + one handshake attempt, or one node:tls handshake). */
+  /** TCP connections the probe opened, including ones refused or reset (each is one SMTP setup + one handshake attempt, or one node:tls handshake). */
   readonly connections: number;
   /** Attempts repeated after a transient failure (421, refused/reset connection, a close without an answer). */
   readonly retries: number;

@@ -209,8 +209,9 @@ class Prober {
       ehloName: opts.ehloName ?? DEFAULT_EHLO_NAME,
       timeouts: this.t,
       track: (s) => {
+        // Counted when opened: a connection the server resets at once may never emit 'connect' here.
+        this.connections++;
         this.sockets.add(s);
-        s.once('connect', () => this.connections++);
         s.once('close', () => this.sockets.delete(s));
       },
     };
@@ -300,8 +301,8 @@ class Prober {
       }
       if (answer.kind === 'closed' && answer.bytes === 0 && closedRetries < 2) {
         // A close without a byte can be load shedding as much as a refusal: ask twice more.
-        closedRetries++;
         this.retries++;
+        await new Promise((r) => setTimeout(r, backoffMs(closedRetries++))); // bounded backoff (BACKOFF_CAP_MS)
         continue;
       }
       if (answer.kind === 'timeout') {
@@ -619,6 +620,10 @@ function validateTarget(target: ProbeTarget, opts: ProbeOptions): void {
   const c = opts.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(c) || c < 1 || c > 64) bad(`concurrency must be 1..64, not ${c}`);
   for (const [k, v] of Object.entries(opts.timeouts ?? {})) if (!Number.isInteger(v) || v < 1) bad(`timeout ${k} must be a positive number of milliseconds, not ${String(v)}`);
+  // The EHLO name goes on the wire after "EHLO ": nothing but a host name or an address literal (no CR/LF, no spaces).
+  if (opts.ehloName !== undefined && !/^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]{2,45}\]$/.test(opts.ehloName)) bad(`ehloName must be a host name or [address], not ${JSON.stringify(opts.ehloName)}`);
+  if (opts.sni !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(opts.sni)) bad(`sni must be an ASCII host name, not ${JSON.stringify(opts.sni)}`);
+  if (opts.maxRetries !== undefined && (!Number.isInteger(opts.maxRetries) || opts.maxRetries < 0 || opts.maxRetries > 20)) bad(`maxRetries must be 0..20, not ${opts.maxRetries}`);
 }
 
 /** The host as an address: resolved once (the OS resolver), never looked up again, no MX or other DNS. */
@@ -649,11 +654,16 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
   const p = new Prober(resolved, { ...opts, scope });
 
   const run = async (): Promise<ProbeResult> => {
-    const guard = <T>(x: Promise<T>): Promise<T> =>
-      x.catch((e: unknown) => {
+    // Every task goes through guard: its failure stops the whole probe at once. The guarded
+    // promise is marked handled here; it is awaited (and its error surfaced) below.
+    const guard = <T>(x: Promise<T>): Promise<T> => {
+      const g = x.catch((e: unknown) => {
         p.abort(e);
         throw e;
       });
+      g.catch(() => undefined);
+      return g;
+    };
 
     const chains = new Map<ProbeVersion, Promise<ChainOutcome>>(PROBE_VERSIONS.map((v) => [v, guard(p.cipherChain(v))]));
     const firsts = Promise.all(PROBE_VERSIONS.map((v) => p.firstAnswer(v).then((a) => [v, a] as const)));
@@ -692,15 +702,16 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
             const needCert = !certDer || certDer.length === 0;
             // The session id answer comes from the chain's second step (a hello without session_ticket).
             const sid = hv !== 'TLSv1.3' ? p.sessionIdWithoutTicket(hv) : Promise.resolve(null);
-            hs = guard(handshakeFeatures(p, hv, needCert, legacyFirst ? legacyFirst.sessionTicket : null, sid, opts.sni)).catch((e: unknown) => {
-              const le = asLabError(e);
-              // A feature handshake that our own TLS library cannot make is not a reason to lose the enumeration.
-              if (le.code === 'ECLIENT_CAPABILITY' || le.code === 'ETLS') {
-                p.warnings.push(`complete handshake at ${hv} failed (${le.code}: ${le.message}); renegotiation, resumption and the capabilities after TLS are unknown`);
+            hs = guard(
+              handshakeFeatures(p, hv, needCert, legacyFirst ? legacyFirst.sessionTicket : null, sid, opts.sni).catch((e: unknown) => {
+                // A feature handshake that fails (our own TLS library cannot make it, the server
+                // refuses EHLO inside TLS …) is not a reason to lose the enumeration.
+                if (p.abortReason) throw e;
+                const le = asLabError(e);
+                p.warnings.push(`complete handshake at ${hv} failed (${le.code}${le.stage ? ` at ${le.stage}` : ''}: ${le.message}); renegotiation, resumption and the capabilities after TLS are unknown`);
                 return null;
-              }
-              throw le;
-            });
+              }),
+            );
           } else if (accepted.includes('SSLv3')) {
             p.warnings.push('only SSLv3 is accepted: node:tls cannot complete an SSLv3 handshake, so renegotiation and resumption are unknown');
           }
@@ -806,7 +817,7 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
       orderEvidence: record((v) => orderOf.get(v)!.evidence),
       groups,
       groupsByProtocol,
-      dhe: allBits.length > 0 ? { bits: allBits[allBits.length - 1]!, allBits } : null,
+      dhe: allBits.length > 0 ? { bits: allBits[0]!, allBits } : null,
       certificate,
       features,
       starttls,

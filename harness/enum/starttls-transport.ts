@@ -180,6 +180,8 @@ export function connectTcp(host: string, port: number, ms: number, track?: (s: n
       track?.(sock);
       sock.setNoDelay(true);
       sock.once('connect', () => resolve(sock!));
+      // Destroyed before it connected (the probe is aborting): no 'error' follows, only 'close'.
+      sock.once('close', () => reject(new TransportError('ECONNECTION', `connection to ${host}:${port} closed before it was established`, { stage: 'tcp' })));
       sock.once('error', (e: Error & { code?: string }) => {
         const transient = e.code !== undefined && TRANSIENT_SOCKET_ERRORS.has(e.code);
         reject(new TransportError('ECONNECTION', `cannot connect to ${host}:${port}: ${e.message}`, { stage: 'tcp', transient }));
