@@ -29,6 +29,8 @@ export interface CheckResult {
   readonly observations: readonly TlsObservation[];
   /** Postfix's log events for this check's connection(s) and message(s). */
   readonly logEvents: readonly PostfixLogEvent[];
+  /** For enumerate / offerOnly checks: what probe found, or the server's answer to the hand-built hello. */
+  readonly tlsSurface?: Readonly<Record<string, unknown>>;
   readonly error: LabErrorRecord | null;
   readonly durationMs: number;
 }

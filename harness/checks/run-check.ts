@@ -8,6 +8,7 @@ import type { TlsObservation } from '../tls/observation.js';
 import { evaluate, getPath } from './matchers.js';
 import { connectionEvents, firstReceivedHeader, waitForConnectionEnd, waitForDelivery } from './log-correlation.js';
 import type { Assertion, CheckResult, CheckStatus } from './result.js';
+import { enumerationAssertions, offerOnlyAssertions } from './tls-surface.js';
 
 /** Handshake parameters that every client must agree on when several run the same check. */
 const AGREEMENT_PATHS = ['tls.protocol', 'tls.cipher.iana', 'tls.keyExchange.group', 'tls.keyExchange.bits'];
@@ -72,6 +73,7 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
   const observations: TlsObservation[] = [];
   const logEvents: PostfixLogEvent[] = [];
   const errors: LabError[] = [];
+  const surface: Record<string, unknown> = {};
   const log = session.postfix.log;
 
   try {
@@ -150,6 +152,26 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
         logEvents.push(...connectionEvents(log.all(), port).filter((e) => !logEvents.includes(e)));
       }
     }
+    if (check.enumerate) {
+      const e = await enumerationAssertions(session, check);
+      assertions.push(...e.assertions);
+      surface.enumeration = e.summary;
+    }
+    if (check.offerOnly) {
+      const h = await offerOnlyAssertions(session, check);
+      assertions.push(...h.assertions);
+      surface.hello = h.answer;
+      const port = (h.answer as { localPort?: number | null }).localPort;
+      if (port && (check.serverLog || check.serverLogCounts)) {
+        await waitForConnectionEnd(log, port);
+        const own = connectionEvents(log.all(), port);
+        logEvents.push(...own);
+        if (check.serverLog) {
+          const ev = own.find((e) => e.type === check.serverLog!.event && Object.entries(check.serverLog!.expect).every(([p, m]) => evaluate(m, getPath(e, p), {}).ok));
+          assertions.push({ subject: 'server-log', path: check.serverLog.event, expected: check.serverLog.expect, observed: ev ? ev.raw : own.map((e) => e.type), ok: ev !== undefined });
+        }
+      }
+    }
     if (observations.length > 1) {
       for (const path of AGREEMENT_PATHS) {
         const values = observations.map((o) => ({ client: o.client, value: getPath(o, path) ?? null }));
@@ -185,6 +207,7 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
     assertions,
     observations,
     logEvents,
+    ...(Object.keys(surface).length ? { tlsSurface: surface } : {}),
     error: errors[0]?.toRecord() ?? null,
     durationMs: Date.now() - started,
   };

@@ -6,6 +6,7 @@ import { effectiveConfig, type EffectiveConfig } from '../postfix/effective-conf
 import { PostfixContainer, type StartedPostfixContainer } from '../postfix/postfix-container.js';
 import type { Scenario } from '../scenario/types.js';
 import { LabClientContainer } from './client-container.js';
+import { probe, type ProbeResult } from '../enum/probe.js';
 
 /**
  * One scenario's lab: its certificates (temp dir, keys 0600), its own internal network and
@@ -69,6 +70,19 @@ export class ScenarioSession {
       }
       throw asLabError(err, 'ECONTAINER');
     }
+  }
+
+  private readonly probes = new Map<string, Promise<ProbeResult>>();
+
+  /** The service's TLS surface from `probe`, enumerated once per scenario and service. */
+  enumeration(service: string): Promise<ProbeResult> {
+    let p = this.probes.get(service);
+    if (!p) {
+      const ep = this.postfix.endpoint(service);
+      p = probe({ host: ep.host, port: ep.port, mode: ep.service === 'smtps' || ep.port === 465 ? 'implicit' : 'starttls' }, { scope: 'enumeration' });
+      this.probes.set(service, p);
+    }
+    return p;
   }
 
   /** The scenario's client container (for openssl s_client), started on first use. */

@@ -5,6 +5,7 @@ import { KEY_SPECS } from '../certs/lab-pki.js';
 import { parseMatcher, type Matcher } from '../checks/matchers.js';
 import type { ClientName } from '../tls/observation.js';
 import { UNSUPPORTED } from '../clients/index.js';
+import { byIanaName, byOpenSslName } from '../enum/cipher-suites.js';
 import { Reader, ScenarioFileError } from './validate.js';
 import type { CertificateSpec, CheckSpec, ClientSpec, ClientTlsSpec, MapSpec, Scenario } from './types.js';
 import { checkReferences } from './references.js';
@@ -105,7 +106,7 @@ function readExpect(r: Reader): Record<string, Matcher> {
 }
 
 function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): CheckSpec {
-  r.object(['id', 'title', 'why', 'configSays', 'service', 'clients', 'client', 'expect', 'serverLog', 'serverLogCounts', 'delivered']);
+  r.object(['id', 'title', 'why', 'configSays', 'service', 'clients', 'client', 'expect', 'serverLog', 'serverLogCounts', 'delivered', 'enumerate', 'offerOnly']);
   const client = r.has('client') ? readClient(r.field('client'), certNames, saslUsers) : {};
   let serverLog: CheckSpec['serverLog'] = null;
   if (r.has('serverLog')) {
@@ -132,7 +133,27 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
       receivedHeader: d.has('receivedHeader') ? parseMatcher(d.field('receivedHeader')) : null,
     };
   }
-  const clients = r.has('clients') ? r.field('clients').list().map((c) => c.oneOf(['raw', 'nodemailer', 'openssl'] as const satisfies readonly ClientName[])) : (['raw'] as ClientName[]);
+  const suiteList = (l: Reader): number[] =>
+    l.list().map((x) => {
+      const name = x.string();
+      const suite = byOpenSslName(name) ?? byIanaName(name);
+      return suite?.code ?? x.fail('a cipher suite name OpenSSL or IANA knows (e.g. ECDHE-RSA-AES128-GCM-SHA256 or TLS_AES_128_GCM_SHA256)', 'fix the name; `openssl ciphers -V -stdname ALL` lists them');
+    });
+  let enumerate: CheckSpec['enumerate'] = null;
+  if (r.has('enumerate')) {
+    const e = r.field('enumerate').object(['protocol', 'accepted', 'refused']);
+    enumerate = {
+      protocol: e.field('protocol').oneOf(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const),
+      accepted: e.has('accepted') ? suiteList(e.field('accepted')) : null,
+      refused: e.has('refused') ? suiteList(e.field('refused')) : [],
+    };
+  }
+  let offerOnly: CheckSpec['offerOnly'] = null;
+  if (r.has('offerOnly')) {
+    const o = r.field('offerOnly').object(['version', 'ciphers']);
+    offerOnly = { version: o.field('version').oneOf(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const), ciphers: suiteList(o.field('ciphers')) };
+  }
+  const clients = r.has('clients') ? r.field('clients').list().map((c) => c.oneOf(['raw', 'nodemailer', 'openssl'] as const satisfies readonly ClientName[])) : enumerate || offerOnly ? ([] as ClientName[]) : (['raw'] as ClientName[]);
   const asked = [
     ...(client.plaintextProbe ? ['plaintextProbe'] : []),
     ...(client.forceStarttls ? ['forceStarttls'] : []),
@@ -159,6 +180,8 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
     serverLog,
     serverLogCounts,
     delivered,
+    enumerate,
+    offerOnly,
   };
 }
 

@@ -83,6 +83,13 @@ export interface CheckSpec {
   readonly serverLog: { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> } | null;
   /** How many log events of each type this connection produced (e.g. {"tls-dump": 0}). */
   readonly serverLogCounts: Readonly<Record<string, Matcher>> | null;
+  /**
+   * Enumerate the service with `probe` (once per scenario) and compare: `accepted` is the exact
+   * set of suites expected for `protocol`, `refused` suites that must not be accepted.
+   */
+  readonly enumerate: { readonly protocol: string; readonly accepted: readonly number[] | null; readonly refused: readonly number[] } | null;
+  /** Offer exactly these suites at this version in one hand-built ClientHello; `expect` then applies to the answer. */
+  readonly offerOnly: { readonly version: string; readonly ciphers: readonly number[] } | null;
   /** Expectations on what Postfix did with the message (needs client.message): its delivery status and Received header. */
   readonly delivered: { readonly status: Matcher; readonly receivedHeader: Matcher | null } | null;
 }

@@ -121,6 +121,14 @@ describe('scenario files: bad input gets an error naming the file, the field and
     expect(errorOf(make('no-client-cert', bad)).message).toMatch(/clientCertificate: expected the name of a certificate in this scenario \(server\)/);
   });
 
+  it('an unknown cipher in an expected set names the file and the entry', () => {
+    const bad = valid();
+    bad.checks[0] = { id: 'c', title: 'c', enumerate: { protocol: 'TLSv1.2', accepted: ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA385'] } } as never;
+    const e = errorOf(make('unknown-cipher', bad));
+    expect(e.code).toBe('ESCENARIO');
+    expect(e.message).toMatch(/unknown-cipher[/\\]scenario\.json: checks\[0\]\.enumerate\.accepted\[1\]: expected a cipher suite name OpenSSL or IANA knows .*found string "ECDHE-RSA-AES256-GCM-SHA385"/);
+  });
+
   it('one broken scenario does not hide the others', () => {
     const root = path.join(tmp, 'catalogue');
     fs.mkdirSync(root);
