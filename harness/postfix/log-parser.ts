@@ -82,6 +82,8 @@ export type PostfixLogEvent =
   | (Base & { readonly type: 'tls-session'; readonly text: string; readonly reused: boolean })
   | (Base & { readonly type: 'tls-setup'; readonly text: string })
   | (Base & { readonly type: 'tls-dump'; readonly text: string })
+  // smtpd_tls_loglevel >= 2, peer certificate: "name[addr]:port: subject_CN=…, issuer=…, fingerprint=…, pkey_fingerprint=…"
+  | (Base & { readonly type: 'tls-peer-certificate'; readonly subjectCN: string; readonly issuer: string; readonly fingerprint: string; readonly pkeyFingerprint: string | null })
   // smtpd_tls_loglevel 4: the SMTP session inside TLS, in clear ("Read 22 chars: EHLO …").
   | (Base & { readonly type: 'tls-data'; readonly direction: 'read' | 'write'; readonly bytes: number; readonly text: string })
   | (Base & { readonly type: 'entrypoint'; readonly text: string; readonly failed: boolean })
@@ -193,6 +195,8 @@ function parseMessage(base: Base, msg: string): PostfixLogEvent {
   if (/^(?:\S+: )?(Reusing old session|Issuing session ticket|Decrypting session ticket|save session|looking for session|remove session|reloaded session|new session|Cached session|Re-using session)/i.test(msg))
     return { ...base, type: 'tls-session', text: msg, reused: /Reusing old session|Re-using session|reloaded session/i.test(msg) };
   if (/^(setting up TLS connection (from|to) |\S+: TLS cipher list )/.test(msg)) return { ...base, type: 'tls-setup', text: msg };
+  if ((m = /^(?:\S+: )?subject_CN=(.*?), issuer=(.*?), fingerprint=([0-9A-F:]+)(?:, pkey_fingerprint=([0-9A-F:]+))?$/.exec(msg)))
+    return { ...base, type: 'tls-peer-certificate', subjectCN: m[1]!, issuer: m[2]!, fingerprint: m[3]!, pkeyFingerprint: m[4] ?? null };
   if ((m = /^(Read|Write) (\d+) chars: (.*)$/s.exec(msg))) return { ...base, type: 'tls-data', direction: m[1] === 'Read' ? 'read' : 'write', bytes: Number(m[2]), text: m[3]! };
   if (/^(read from|write to) [0-9A-F]+ \[[0-9A-F]+\]|^[0-9a-f]{4} [0-9a-f]{2}[ |]|^[0-9a-f]{4} - <SPACES\/NULLS>/.test(msg)) return { ...base, type: 'tls-dump', text: msg };
   return { ...base, type: 'other', text: msg };

@@ -13,7 +13,7 @@ import { checkReferences } from './references.js';
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_FILE_BYTES = 256 * 1024;
-const LOG_EVENTS = ['tls-established', 'tls-handshake-error', 'tls-library-problem', 'tls-state', 'tls-alert', 'tls-session', 'tls-setup', 'tls-dump', 'tls-data', 'connect', 'disconnect', 'lost-connection', 'reject', 'delivery', 'queue-client', 'warning', 'fatal'] as const;
+const LOG_EVENTS = ['tls-established', 'tls-handshake-error', 'tls-library-problem', 'tls-state', 'tls-alert', 'tls-session', 'tls-setup', 'tls-dump', 'tls-data', 'tls-peer-certificate', 'connect', 'disconnect', 'lost-connection', 'reject', 'delivery', 'queue-client', 'warning', 'fatal'] as const;
 const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 /** Read a file the scenario names. Only plain names inside the scenario folder: no paths, no "..". */
