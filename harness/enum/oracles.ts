@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LabError } from '../core/errors.js';
-import { run } from '../core/exec.js';
+import { run, type ExecResult } from '../core/exec.js';
 import { byCode, byIanaName, byOpenSslName, groupByName, PROBE_VERSIONS, type ProbeVersion } from './cipher-suites.js';
 import type { ProbeMode } from './starttls-transport.js';
 
@@ -360,36 +359,9 @@ export async function ensureOracleTools(opts: { install?: boolean; timeoutMs?: n
   return { ...found, problems };
 }
 
-/** Spawn in its own process group so a timeout kills the tool and every child it started (testssl runs many openssl). */
-function runGroup(cmd: string, args: readonly string[], timeoutMs: number, maxOutput = 8 * 1024 * 1024): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TERM: 'dumb' } });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => {
-      if (stdout.length < maxOutput) stdout += d.toString('utf8');
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < maxOutput) stderr += d.toString('utf8');
-    });
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: 127, stdout, stderr: stderr + e.message, timedOut });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
-    });
-  });
+/** testssl.sh runs many openssl children: a timeout must kill its whole process group. */
+function runGroup(cmd: string, args: readonly string[], timeoutMs: number): Promise<ExecResult> {
+  return run(cmd, args, { timeoutMs, killGroup: true, maxOutput: 8 * 1024 * 1024, env: { ...process.env, TERM: 'dumb' } });
 }
 
 function hostPort(t: OracleTarget): string {
