@@ -62,6 +62,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'soak',
+    summary: 'Run the catalogue N times and print, per check, how many rounds it passed; flaky checks and leftovers make it exit 1 (npm run soak).',
+    flags: [
+      { name: 'rounds', value: 'N', help: 'rounds (default 20)' },
+      { name: 'scenario', value: 'ID[,ID…]', repeat: true, help: 'soak only these scenarios' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
     name: 'bench',
     summary: 'Print speed figures (medians): cold base build, cached image check, start to ready, one handshake, a whole scenario (npm run bench).',
     flags: [

@@ -63,6 +63,14 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'soak': {
+      const rounds = positiveInt(flags.rounds as string | undefined, 'rounds', 'soak') ?? 20;
+      const scenarios = (flags.scenario as string[] | undefined) ?? [];
+      loadCatalogue(SCENARIOS_DIR, scenarios);
+      await ensureEngine(say);
+      const { soak } = await import('../bench/soak.js');
+      return soak({ rounds, scenarios, out: (l) => process.stdout.write(`${l}\n`) });
+    }
     case 'bench-probe': {
       const rounds = positiveInt(flags.rounds as string | undefined, 'rounds', 'bench-probe') ?? 5;
       await ensureEngine(say);

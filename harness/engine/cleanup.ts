@@ -61,7 +61,7 @@ export async function removeLabObjects(scope: CleanupScope): Promise<CleanupRepo
 }
 
 /** Lab objects that exist right now, optionally only those of one scenario (for tests that prove nothing leaked). */
-export async function countLabObjects(filter: { scenario?: string } = {}): Promise<{ containers: number; networks: number }> {
-  const extra = filter.scenario ? [`label=${SCENARIO_LABEL}=${filter.scenario}`] : [];
+export async function countLabObjects(filter: { scenario?: string; run?: string } = {}): Promise<{ containers: number; networks: number }> {
+  const extra = [...(filter.scenario ? [`label=${SCENARIO_LABEL}=${filter.scenario}`] : []), ...(filter.run ? [`label=${RUN_LABEL}=${filter.run}`] : [])];
   return { containers: (await list('container', extra)).length, networks: (await list('network', extra)).length };
 }

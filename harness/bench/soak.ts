@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../engine/paths.js';
+import { countLabObjects } from '../engine/cleanup.js';
+import { forTerminal } from '../core/escape.js';
+import type { Report } from '../report/types.js';
+
+/**
+ * `npm run soak -- --rounds N`: the whole catalogue N times, each round a separate `run`
+ * (its own process and run id, as CI would run it). Prints, per check, how many rounds it
+ * passed, and the flaky ones: checks that passed in some rounds and not in others. Also counts
+ * lab objects left after each round (there should be none).
+ */
+export async function soak(opts: { rounds: number; scenarios: readonly string[]; out: (l: string) => void }): Promise<number> {
+  const { out } = opts;
+  const tally = new Map<string, Record<string, number>>();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-soak-'));
+  let leftovers = 0;
+  const started = Date.now();
+  try {
+    for (let round = 1; round <= opts.rounds; round++) {
+      const reportDir = path.join(dir, String(round));
+      const t = Date.now();
+      const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, ...base } = process.env;
+      const runId = `soak-${process.pid}-${round}`;
+      const env = { ...base, SMTP_TLS_LAB_RUN_ID: runId };
+      const args = [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--report-dir', reportDir, ...(opts.scenarios.length ? ['--scenario', opts.scenarios.join(',')] : [])];
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'ignore'] });
+        child.on('close', resolve);
+      });
+      const file = path.join(reportDir, 'latest', 'report.json');
+      if (!fs.existsSync(file)) {
+        out(`round ${round}: no report (exit ${code})`);
+        continue;
+      }
+      const report = JSON.parse(fs.readFileSync(file, 'utf8')) as Report;
+      for (const s of report.scenarios) {
+        for (const c of s.checks) {
+          const key = `${s.id}/${c.id}`;
+          const row = tally.get(key) ?? { pass: 0, fail: 0, inconclusive: 0, error: 0 };
+          row[c.status] = (row[c.status] ?? 0) + 1;
+          tally.set(key, row);
+        }
+      }
+      const left = await countLabObjects({ run: runId });
+      leftovers += left.containers + left.networks;
+      const c = report.summary.checks;
+      out(`round ${round}/${opts.rounds}: exit ${code}, ${c.pass} pass, ${c.fail} fail, ${c.inconclusive} inconclusive, ${c.error} error, ${((Date.now() - t) / 1000).toFixed(0)} s, lab objects left: ${left.containers + left.networks}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const flaky = [...tally].filter(([, r]) => (r.pass ?? 0) > 0 && (r.pass ?? 0) < opts.rounds);
+  const neverPassed = [...tally].filter(([, r]) => (r.pass ?? 0) === 0);
+  out('');
+  out(`check${' '.repeat(60)}passed/rounds`);
+  for (const [key, r] of [...tally].sort()) out(`  ${forTerminal(key).padEnd(64)} ${r.pass ?? 0}/${opts.rounds}${r.pass !== opts.rounds ? `  (${Object.entries(r).filter(([k, v]) => k !== 'pass' && v).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`);
+  out('');
+  out(`soak: ${opts.rounds} rounds, ${tally.size} checks, ${flaky.length} flaky, ${neverPassed.length} never passed, lab objects left after rounds: ${leftovers}, ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  return flaky.length || neverPassed.length || leftovers ? 1 : 0;
+}
