@@ -152,6 +152,21 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
         logEvents.push(...connectionEvents(log.all(), port).filter((e) => !logEvents.includes(e)));
       }
     }
+    if (check.startupLog.length || check.startupLogAbsent.length) {
+      const all = log.all();
+      const ready = all.findIndex((e) => e.type === 'daemon-started');
+      const startup = ready >= 0 ? all.slice(0, ready + 1) : all;
+      const matching = (want: CheckSpec['startupLog'][number]) => startup.filter((e) => e.type === want.event && Object.entries(want.expect).every(([p, m]) => evaluate(m, getPath(e, p), {}).ok));
+      for (const want of check.startupLog) {
+        const hits = matching(want);
+        assertions.push({ subject: 'startup-log', path: want.event, expected: want.expect, observed: hits[0]?.raw ?? startup.filter((e) => e.type === want.event).map((e) => e.raw).slice(0, 5), ok: hits.length > 0 });
+      }
+      for (const unwanted of check.startupLogAbsent) {
+        const hits = matching(unwanted);
+        assertions.push({ subject: 'startup-log', path: `no ${unwanted.event}`, expected: { absent: unwanted.expect }, observed: hits.map((e) => e.raw).slice(0, 5), ok: hits.length === 0 });
+      }
+      logEvents.push(...startup.filter((e) => e.type === 'postconf' || e.type === 'warning' || e.type === 'fatal'));
+    }
     if (check.enumerate) {
       const e = await enumerationAssertions(session, check);
       assertions.push(...e.assertions);

@@ -106,13 +106,22 @@ function readExpect(r: Reader): Record<string, Matcher> {
 }
 
 function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): CheckSpec {
-  r.object(['id', 'title', 'why', 'configSays', 'service', 'clients', 'client', 'expect', 'serverLog', 'serverLogCounts', 'delivered', 'enumerate', 'offerOnly']);
+  r.object(['id', 'title', 'why', 'configSays', 'service', 'clients', 'client', 'expect', 'serverLog', 'serverLogCounts', 'startupLog', 'startupLogAbsent', 'delivered', 'enumerate', 'offerOnly']);
   const client = r.has('client') ? readClient(r.field('client'), certNames, saslUsers) : {};
   let serverLog: CheckSpec['serverLog'] = null;
   if (r.has('serverLog')) {
     const s = r.field('serverLog').object(['event', 'expect']);
     serverLog = { event: s.field('event').oneOf(LOG_EVENTS), expect: s.has('expect') ? readExpect(s.field('expect')) : {} };
   }
+  const eventList = (key: string) =>
+    r.has(key)
+      ? r.field(key).list().map((x) => {
+          x.object(['event', 'expect']);
+          return { event: x.field('event').oneOf(['postconf', 'warning', 'fatal', 'entrypoint', 'daemon-started', 'other'] as const), expect: x.has('expect') ? readExpect(x.field('expect')) : {} };
+        })
+      : [];
+  const startupLog = eventList('startupLog');
+  const startupLogAbsent = eventList('startupLogAbsent');
   let serverLogCounts: CheckSpec['serverLogCounts'] = null;
   if (r.has('serverLogCounts')) {
     const c = r.field('serverLogCounts');
@@ -153,7 +162,7 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
     const o = r.field('offerOnly').object(['version', 'ciphers']);
     offerOnly = { version: o.field('version').oneOf(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const), ciphers: suiteList(o.field('ciphers')) };
   }
-  const clients = r.has('clients') ? r.field('clients').list().map((c) => c.oneOf(['raw', 'nodemailer', 'openssl'] as const satisfies readonly ClientName[])) : enumerate || offerOnly ? ([] as ClientName[]) : (['raw'] as ClientName[]);
+  const clients = r.has('clients') ? r.field('clients').list().map((c) => c.oneOf(['raw', 'nodemailer', 'openssl'] as const satisfies readonly ClientName[])) : enumerate || offerOnly || r.has('startupLog') || r.has('startupLogAbsent') ? ([] as ClientName[]) : (['raw'] as ClientName[]);
   const asked = [
     ...(client.plaintextProbe ? ['plaintextProbe'] : []),
     ...(client.forceStarttls ? ['forceStarttls'] : []),
@@ -179,6 +188,8 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
     expect: r.has('expect') ? readExpect(r.field('expect')) : {},
     serverLog,
     serverLogCounts,
+    startupLog,
+    startupLogAbsent,
     delivered,
     enumerate,
     offerOnly,

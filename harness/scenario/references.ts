@@ -39,7 +39,7 @@ export function checkReferences(s: Scenario): void {
   for (const i of [...items, ...overrides]) {
     if (i.kind !== 'param' || !FILE_PARAMETER.test(i.name)) continue;
     for (const ref of fileReferences(i.value)) {
-      if (provided.has(ref) || SYSTEM_PREFIXES.some((p) => ref.startsWith(p))) continue;
+      if (provided.has(ref) || SYSTEM_PREFIXES.some((p) => ref.startsWith(p) || ref === p.replace(/\/$/, ''))) continue;
       const inLab = ref.startsWith('/etc/postfix/lab/');
       throw new LabError('ECERT_FILE', `${i.source}, line ${i.line}: ${i.name} names ${ref}, which ${inLab ? 'this scenario does not provide' : 'is not a lab file'}`, {
         detail: `remedy: ${inLab ? 'add the certificate or map to scenario.json, or fix the path' : 'use a lab path'}; the lab provides: ${[...provided].sort().join(', ')}`,

@@ -81,6 +81,10 @@ export interface CheckSpec {
   readonly expect: Readonly<Record<string, Matcher>>;
   /** A Postfix log event of this connection of this type that meets every expectation must exist. */
   readonly serverLog: { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> } | null;
+  /** Events Postfix must have logged while starting (up to "daemon started"), e.g. postconf's "unused parameter". */
+  readonly startupLog: readonly { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> }[];
+  /** Events Postfix must not have logged while starting. */
+  readonly startupLogAbsent: readonly { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> }[];
   /** How many log events of each type this connection produced (e.g. {"tls-dump": 0}). */
   readonly serverLogCounts: Readonly<Record<string, Matcher>> | null;
   /**
