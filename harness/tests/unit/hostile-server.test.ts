@@ -1,0 +1,158 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LabPki } from '../../certs/lab-pki.js';
+import { runRawClient } from '../../smtp/raw-client.js';
+
+/**
+ * Hostile input from the server side. The lab talks to servers that may be broken, so its
+ * client must end every one of these with a bounded, clear error in the observation. A fake
+ * server is right here, and only here: it sends exact bytes no real Postfix would. It listens
+ * on 127.0.0.1 only.
+ */
+
+type Script = (sock: net.Socket) => void;
+const servers: net.Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+async function fake(script: Script): Promise<number> {
+  const server = net.createServer((sock) => {
+    sock.on('error', () => undefined);
+    script(sock);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** After "EHLO", answer with STARTTLS offered; then `afterStarttls` decides. */
+function smtpUntilStarttls(afterStarttls: (sock: net.Socket) => void): Script {
+  return (sock) => {
+    sock.write('220 fake.lab.test ESMTP\r\n');
+    let buf = '';
+    sock.on('data', function onData(d) {
+      buf += d.toString('latin1');
+      if (/^EHLO .*\r\n$/m.test(buf) && !buf.includes('STARTTLS\r\n')) sock.write('250-fake.lab.test\r\n250 STARTTLS\r\n');
+      if (buf.includes('STARTTLS\r\n')) {
+        sock.off('data', onData);
+        afterStarttls(sock);
+      }
+    });
+  };
+}
+
+const quick = { connect: 2000, banner: 1500, reply: 1500, handshake: 2000 };
+
+describe('hostile servers: every case ends in a bounded, clear error', () => {
+  it('an over-long reply line', async () => {
+    const port = await fake((s) => s.write(`220 ${'A'.repeat(100_000)}\r\n`));
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    expect(o.error).toMatchObject({ code: 'EREPLY_TOO_LONG', stage: 'banner' });
+  });
+
+  it('a banner without CRLF that never ends', async () => {
+    const port = await fake((s) => s.write('220 no line end here'));
+    const t = Date.now();
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    expect(o.error).toMatchObject({ code: 'ETIMEOUT', stage: 'banner' });
+    expect(o.error?.message).toMatch(/timeout 'banner'/);
+    expect(Date.now() - t).toBeLessThan(5000);
+  });
+
+  it('a multiline reply that never ends', async () => {
+    const port = await fake((s) => {
+      s.write('220 fake\r\n');
+      s.once('data', () => {
+        const flood = setInterval(() => (s.destroyed ? clearInterval(flood) : s.write('250-more\r\n'.repeat(50))), 5);
+        s.on('close', () => clearInterval(flood));
+      });
+    });
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    expect(o.error).toMatchObject({ code: 'EREPLY_TOO_LONG', stage: 'ehlo' });
+  });
+
+  it('invalid UTF-8 in the banner is kept as bytes, not a crash', async () => {
+    const port = await fake((s) => {
+      s.write(Buffer.concat([Buffer.from('220 caf'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(' ESMTP\r\n')]));
+      s.once('data', () => s.write('250 fake\r\n'));
+    });
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', stopAfter: 'ehlo', timeouts: quick });
+    expect(o.error).toBeNull();
+    expect(o.banner?.lines[0]).toBe('caf\u00c3(\u00ff ESMTP');
+    expect(JSON.parse(JSON.stringify(o)).banner.lines[0]).toBe('caf\u00c3(\u00ff ESMTP');
+  });
+
+  it('plaintext injected after "220 Ready to start TLS" (CVE-2011-0411 class, server side)', async () => {
+    const port = await fake(smtpUntilStarttls((s) => s.write('220 2.0.0 Ready to start TLS\r\n250 injected by the server\r\n')));
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    expect(o.error).toMatchObject({ code: 'EINJECTION', stage: 'starttls' });
+    expect(o.tls).toBeNull();
+  });
+
+  it('a TLS alert in the middle of the handshake', async () => {
+    // After the ClientHello, a fatal handshake_failure alert record: 15 03 03 00 02 02 28.
+    const port = await fake(smtpUntilStarttls((s) => {
+      s.write('220 2.0.0 Ready to start TLS\r\n');
+      s.once('data', () => s.write(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])));
+    }));
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    expect(o.error).toMatchObject({ code: 'ETLS', stage: 'handshake' });
+    expect(o.error?.message).toMatch(/handshake failure, alert 40/);
+  });
+
+  it('garbage instead of a ServerHello', async () => {
+    const port = await fake(smtpUntilStarttls((s) => {
+      s.write('220 2.0.0 Ready to start TLS\r\n');
+      s.once('data', () => s.write('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    }));
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    expect(o.error).toMatchObject({ code: 'ETLS', stage: 'handshake' });
+  });
+
+  it('a server that stalls after its 220 greeting', async () => {
+    const port = await fake((s) => s.write('220 fake ESMTP\r\n'));
+    const t = Date.now();
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    expect(o.error).toMatchObject({ code: 'ETIMEOUT', stage: 'ehlo' });
+    expect(o.error?.message).toMatch(/timeout 'ehlo-reply'/);
+    expect(Date.now() - t).toBeLessThan(5000);
+  });
+
+  it('a server that stalls in the handshake after STARTTLS', async () => {
+    const port = await fake(smtpUntilStarttls((s) => s.write('220 2.0.0 Ready to start TLS\r\n')));
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    expect(o.error).toMatchObject({ code: 'ETIMEOUT', stage: 'handshake' });
+    expect(o.error?.message).toMatch(/timeout 'tls-handshake'/);
+  });
+
+  it('a certificate carrying 10 kB of names (200 SANs) is recorded, bounded and JSON-safe', async () => {
+    const pki = await LabPki.create();
+    const cn = `${'x'.repeat(60)}.lab.test`;
+    const pair = await pki.issue({ commonName: cn, sans: [cn], key: 'ec-p256' });
+    // The issue asks for a 10 kB subject. selfsigned cannot repeat subject attributes, so the
+    // 10 kB of server-chosen names sit in the SAN list instead: the same stress on the parser
+    // and on the observation's size.
+    const big = await pki.issue({ commonName: 'big.lab.test', sans: Array.from({ length: 200 }, (_, i) => `name-${i}-${'y'.repeat(40)}.lab.test`), key: 'ec-p256' });
+    for (const p of [pair, big]) {
+      const port = await fake(smtpUntilStarttls((s) => {
+        s.write('220 2.0.0 Ready to start TLS\r\n');
+        const t = new tls.TLSSocket(s, { isServer: true, secureContext: tls.createSecureContext({ cert: p.cert, key: p.key }) });
+        t.on('error', () => undefined);
+        t.on('secure', () => t.write('250-fake\r\n250 OK\r\n'));
+      }));
+      const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', stopAfter: 'handshake', timeouts: quick });
+      expect(o.error).toBeNull();
+      expect(o.tls?.peerCertificate?.sans.length).toBeGreaterThan(0);
+      expect(JSON.stringify(o).length).toBeLessThan(64 * 1024);
+    }
+  });
+
+  it('nothing listening: a fast tcp error', async () => {
+    const port = await fake(() => undefined);
+    servers.pop()!.close();
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    expect(o.error).toMatchObject({ code: 'ECONNECTION', stage: 'tcp' });
+  });
+});
