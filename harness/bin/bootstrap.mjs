@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -36,7 +36,11 @@ process.env.SMTP_TLS_LAB_RUN_ID ||= `${Date.now().toString(36)}-${randomBytes(3)
 process.env.SMTP_TLS_LAB_OWNER_PID ||= String(process.pid);
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
-const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'harness', 'cli', 'main.ts'), ...process.argv.slice(2)], {
+// One Node process with tsx as a loader (not the tsx binary, which relays signals to a child
+// of its own and lets it be killed before the lab's SIGINT handler has removed the run's
+// containers).
+const loader = pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')).href;
+const child = spawn(process.execPath, ['--import', loader, path.join(root, 'harness', 'cli', 'main.ts'), ...process.argv.slice(2)], {
   cwd: process.cwd(),
   stdio: 'inherit',
 });

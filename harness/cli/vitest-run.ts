@@ -2,7 +2,7 @@ import path from 'node:path';
 import { startVitest } from 'vitest/node';
 import { forTerminal } from '../core/escape.js';
 import { PROJECT_ROOT } from '../engine/paths.js';
-import { removeLabObjects } from '../engine/cleanup.js';
+import { removeLabObjects, removeRunObjectsSync } from '../engine/cleanup.js';
 import LabReporter from '../report/lab-reporter.js';
 import ProgressReporter from '../report/progress-reporter.js';
 import type { Report } from '../report/types.js';
@@ -46,6 +46,12 @@ export async function runVitest(o: RunOptions): Promise<number> {
     if (interrupted) return;
     interrupted = sig;
     process.stderr.write(`\nlab: ${sig}: cancelling the run and removing its containers\n`);
+    // vitest exits the process 1 ms after a signal (exit code 128 + signal), so the sweep that
+    // must happen runs synchronously on exit; the cancel below is a courtesy to the workers.
+    process.once('exit', () => {
+      const r = removeRunObjectsSync();
+      process.stderr.write(`lab: ${sig}: removed ${r.containers} container(s) and ${r.networks} network(s) of this run\n`);
+    });
     void vitest?.cancelCurrentRun('keyboard-input');
   };
   process.on('SIGINT', onSignal);

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { docker } from './docker-cli.js';
 import { processAlive } from '../core/process-alive.js';
 import { LAB_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, OWNER_PID, RUN_ID, RUN_LABEL, SCENARIO_LABEL } from './labels.js';
@@ -64,4 +65,22 @@ export async function removeLabObjects(scope: CleanupScope): Promise<CleanupRepo
 export async function countLabObjects(filter: { scenario?: string; run?: string } = {}): Promise<{ containers: number; networks: number }> {
   const extra = [...(filter.scenario ? [`label=${SCENARIO_LABEL}=${filter.scenario}`] : []), ...(filter.run ? [`label=${RUN_LABEL}=${filter.run}`] : [])];
   return { containers: (await list('container', extra)).length, networks: (await list('network', extra)).length };
+}
+
+/**
+ * This run's objects, removed synchronously: for `process.on('exit')`, the one hook that runs
+ * however the process ends (vitest, for one, answers SIGINT with process.exit() after 1 ms,
+ * before any asynchronous cleanup could finish).
+ */
+export function removeRunObjectsSync(): { containers: number; networks: number } {
+  const ids = (args: string[]) => {
+    const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 20_000 });
+    return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+  };
+  const filter = ['--filter', `label=${LAB_LABEL}`, '--filter', `label=${RUN_LABEL}=${RUN_ID}`];
+  const containers = ids(['ps', '-aq', ...filter]);
+  if (containers.length) spawnSync('docker', ['rm', '-f', '-v', ...containers], { timeout: 60_000 });
+  const networks = ids(['network', 'ls', '-q', ...filter]);
+  if (networks.length) spawnSync('docker', ['network', 'rm', ...networks], { timeout: 30_000 });
+  return { containers: containers.length, networks: networks.length };
 }

@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../engine/paths.js';
+import { countLabObjects } from '../../engine/cleanup.js';
+import { withTimeout } from '../../core/timeouts.js';
+
+/**
+ * Cleanup when a run is interrupted. Each test starts a real `run` as a child with a run id of
+ * its own, waits (event-driven, via `docker events`) until that run has a container, then
+ * signals it, and counts the lab objects carrying that run id afterwards. Only objects of the
+ * child's run are ever counted or removed, so the run executing this test is not touched.
+ */
+const CLI = path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-signals-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function startRun(runId: string, scenarios: string): ChildProcess {
+  const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, SMTP_TLS_LAB_SCENARIOS: _s, ...env } = process.env;
+  // Its own process group (detached), so that a signal to the group reaches every process of
+  // the run, as Ctrl-C in a terminal does.
+  return spawn(process.execPath, [CLI, 'run', '--scenario', scenarios, '--concurrency', '1', '--report-dir', path.join(tmp, runId)], {
+    env: { ...env, SMTP_TLS_LAB_RUN_ID: runId },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Resolves when the first container labelled with this run id starts (docker events, not polling). */
+function firstContainerStarted(runId: string): Promise<void> {
+  const events = spawn('docker', ['events', '--filter', `label=org.smtp-tls-lab.run=${runId}`, '--filter', 'type=container', '--filter', 'event=start', '--format', '{{.ID}}']);
+  return withTimeout(
+    `first container of run ${runId} starts`,
+    120_000,
+    new Promise<void>((resolve) => events.stdout.once('data', () => resolve())),
+  ).finally(() => events.kill());
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return withTimeout(`run ${child.pid} exits after the signal`, 90_000, new Promise((resolve) => child.once('exit', (code) => resolve(code))));
+}
+
+describe('an interrupted run leaves nothing behind', () => {
+  it('SIGINT to the run (Ctrl-C): exit 130, no containers or networks of the run remain', async () => {
+    const runId = `sigint-${process.pid}`;
+    const child = startRun(runId, 'opportunistic-25,sni');
+    await firstContainerStarted(runId);
+    expect((await countLabObjects({ run: runId })).containers).toBeGreaterThan(0);
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited(child)).toBe(130);
+    expect(await countLabObjects({ run: runId })).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('SIGTERM to the run: exit 143, nothing of the run remains', async () => {
+    const runId = `sigterm-${process.pid}`;
+    const child = startRun(runId, 'opportunistic-25,sni');
+    await firstContainerStarted(runId);
+    process.kill(child.pid!, 'SIGTERM');
+    expect(await exited(child)).toBe(143);
+    expect(await countLabObjects({ run: runId })).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('SIGKILL leaves containers behind; the next run removes them and says so', async () => {
+    const runId = `sigkill-${process.pid}`;
+    const child = startRun(runId, 'opportunistic-25,sni');
+    await firstContainerStarted(runId);
+    process.kill(-child.pid!, 'SIGKILL');
+    await exited(child);
+    const left = await countLabObjects({ run: runId });
+    expect(left.containers + left.networks).toBeGreaterThan(0);
+    // The next run (any scenario) finds the dead run's objects by label and owner pid.
+    const next = startRun(`after-${runId}`, 'starttls-injection');
+    let said = '';
+    next.stderr!.on('data', (d: Buffer) => (said += d.toString()));
+    next.stdout!.on('data', (d: Buffer) => (said += d.toString()));
+    expect(await exited(next)).toBe(0);
+    expect(said).toMatch(/removed leftovers of an earlier, killed run: \d+ container\(s\), \d+ network\(s\)/);
+    expect(await countLabObjects({ run: runId })).toEqual({ containers: 0, networks: 0 });
+  });
+});
