@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PROJECT_ROOT, SCENARIOS_DIR } from '../../engine/paths.js';
+import { ScenarioSession } from '../../lab/scenario-session.js';
+import { loadScenario } from '../../scenario/load.js';
+import { runRawClient } from '../../smtp/raw-client.js';
+
+const CLI = path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs');
+
+describe('no secret reaches a report', () => {
+  it('a full run of the scenarios that handle keys, passwords and client certificates: no key material, no credential', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-secrets-'));
+    try {
+      const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, SMTP_TLS_LAB_SCENARIOS: _s, ...env } = process.env;
+      const r = spawnSync(process.execPath, [CLI, 'run', '--scenario', 'submission-587,smtps-465,client-certificates,session-resumption', '--report-dir', dir], { env, encoding: 'utf8', timeout: 600_000 });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      const text = fs.readFileSync(path.join(dir, 'latest', 'report.json'), 'utf8');
+      expect(text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+      expect(text).not.toMatch(/Master-Key: [0-9A-F]{16,}/);
+      // AUTH lines carry no token, and the lines answering a 334 challenge are redacted.
+      expect(text).not.toMatch(/AUTH (PLAIN|LOGIN) (?!<redacted>)[A-Za-z0-9+/=]{8,}/);
+      const report = JSON.parse(text) as { scenarios: { checks: { observations: { transcript: { dir: string; text: string }[] }[] }[] }[] };
+      for (const s of report.scenarios) {
+        for (const c of s.checks) {
+          for (const o of c.observations) {
+            o.transcript.forEach((line, i) => {
+              const prev = o.transcript.slice(0, i).reverse().find((l) => l.dir === 'S');
+              if (line.dir === 'C' && prev && /^334[ -]/.test(prev.text)) expect(line.text).toBe('<redacted>');
+            });
+          }
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
+
+describe('isolation, checked without sending a packet outward', () => {
+  let session: ScenarioSession;
+  beforeAll(async () => {
+    session = await ScenarioSession.start(loadScenario(path.join(SCENARIOS_DIR, 'opportunistic-25')), inject('postfixImage'));
+  }, 120_000);
+  afterAll(async () => {
+    await session?.stop();
+  });
+
+  it('the egress guard is installed: DOCKER-USER drops forwarding from docker bridges to anything else', () => {
+    for (const rule of ['-i docker0 -o docker0 -j RETURN', '-i br-+ -o br-+ -j RETURN', '-i docker0 -j DROP', '-i br-+ -j DROP']) {
+      const r = spawnSync('iptables', ['-C', 'DOCKER-USER', ...rule.split(' ')], { encoding: 'utf8' });
+      expect(r.status, `iptables -C DOCKER-USER ${rule}: ${r.stderr}`).toBe(0);
+    }
+  });
+
+  it('lab Postfix has no resolver (nothing listens at the only nameserver it is given)', async () => {
+    const conf = spawnSync('docker', ['exec', session.postfix.getId(), 'cat', '/etc/resolv.conf'], { encoding: 'utf8' }).stdout;
+    expect(conf.split('\n').filter((l) => l.startsWith('nameserver'))).toEqual(['nameserver 127.0.0.1']);
+  });
+
+  it('mail for an outside domain is bounced inside the lab, never sent out', async () => {
+    const ep = session.postfix.endpoint('smtp');
+    // From inside mynetworks (the container itself), Postfix accepts relaying; the lab guard then bounces.
+    const r = spawnSync('docker', ['exec', session.postfix.getId(), 'sh', '-c', 'printf "Subject: out\\n\\nx\\n" | sendmail -f lab@lab.test someone@example.net'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const ev = await session.postfix.log.waitFor('delivery to someone@example.net', (e) => e.type === 'delivery' && e.to === 'someone@example.net', 20_000);
+    expect(ev).toMatchObject({ status: 'bounced', relay: 'none', reason: expect.stringMatching(/delivery outside the lab is disabled/) });
+    // And from outside mynetworks it is not even accepted.
+    const { observation } = await runRawClient({ host: ep.host, port: ep.port, mode: 'starttls', message: { from: 'a@client.lab.test', to: ['someone@example.net'], data: 'x' } });
+    expect(observation.delivery?.reply?.code).toBe(554);
+  });
+});
