@@ -246,11 +246,21 @@ describe('disagreements, with evidence from openssl s_client in the lab client c
     const lab = labs.get('opportunistic-25')!;
     const t = findingsOr(ctx.skip, lab.testsslFeatures, 'testssl');
     const f = lab.probe!.features;
-    expect(f.secureRenegotiation).toBe(t.features.secureRenegotiation);
-    expect(f.clientRenegotiation?.accepted).toBe(t.features.clientRenegotiation);
-    expect(f.compression).toBe(t.features.compression);
-    expect(f.sessionResumption?.ticket).toBe(t.features.sessionResumptionTicket);
-    expect(f.sessionResumption?.id).toBe(t.features.sessionResumptionId);
+    // A field testssl gave no finding for (null: neither "supported" nor "not supported" in its
+    // output, seen for tickets on a slow, freshly set-up machine) is not a verdict to compare with.
+    const agree = (probeSays: unknown, testsslSays: boolean | null) => {
+      if (testsslSays !== null) expect(probeSays).toBe(testsslSays);
+    };
+    expect(t.features.secureRenegotiation).not.toBeNull();
+    agree(f.secureRenegotiation, t.features.secureRenegotiation);
+    agree(f.clientRenegotiation?.accepted, t.features.clientRenegotiation);
+    agree(f.compression, t.features.compression);
+    agree(f.sessionResumption?.ticket, t.features.sessionResumptionTicket);
+    // Session-ID resumption is not compared: without smtpd_tls_session_cache_database (seed 000
+    // sets none), it works only when the reconnect lands on the same smtpd process, whose
+    // in-memory OpenSSL cache holds the session. Which process takes a connection depends on
+    // timing, so either tool may see it or not; seen flipping on a slow, freshly set-up machine.
+    // Tickets do not depend on the process (tlsmgr shares their keys) and are compared.
     expect(t.certificate).toMatchObject({ keyType: 'RSA', keyBits: lab.probe!.certificate!.keyBits });
   });
 });
