@@ -1,9 +1,6 @@
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../checks/run-check.js';
-import { SCENARIOS_DIR } from '../../engine/paths.js';
-import { ScenarioSession } from '../../lab/scenario-session.js';
-import { loadScenario } from '../../scenario/load.js';
+import { useScenarioSession } from './scenario-fixture.js';
 
 /**
  * Three outcomes, honestly: when the lab's own tooling is missing, a check is inconclusive
@@ -11,15 +8,10 @@ import { loadScenario } from '../../scenario/load.js';
  * from the scenario's (throwaway) client container before the check runs.
  */
 describe('a missing client tool is inconclusive, never pass or fail', () => {
-  let session: ScenarioSession;
-  beforeAll(async () => {
-    session = await ScenarioSession.start(loadScenario(path.join(SCENARIOS_DIR, 'opportunistic-25')), inject('postfixImage'));
-  }, 120_000);
-  afterAll(async () => {
-    await session?.stop();
-  });
+  const lab = useScenarioSession('opportunistic-25');
 
   it('openssl removed from the client container: inconclusive, with the reason', async () => {
+    const session = lab();
     const check = session.scenario.checks.find((c) => c.id === 'default-handshake-tls13')!;
     const before = await runCheck(session, { ...check, clients: ['openssl'] });
     expect(before.status).toBe('pass');
@@ -32,6 +24,7 @@ describe('a missing client tool is inconclusive, never pass or fail', () => {
   });
 
   it('the same check with a client that is present still gives a verdict', async () => {
+    const session = lab();
     const check = session.scenario.checks.find((c) => c.id === 'default-handshake-tls13')!;
     expect((await runCheck(session, { ...check, clients: ['raw'] })).status).toBe('pass');
   });

@@ -2,10 +2,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PROJECT_ROOT, SCENARIOS_DIR } from '../../engine/paths.js';
-import { ScenarioSession } from '../../lab/scenario-session.js';
-import { loadScenario } from '../../scenario/load.js';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../engine/paths.js';
+import { useScenarioSession } from './scenario-fixture.js';
 import { runRawClient } from '../../smtp/raw-client.js';
 
 const CLI = path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs');
@@ -40,13 +39,7 @@ describe('no secret reaches a report', () => {
 });
 
 describe('isolation, checked without sending a packet outward', () => {
-  let session: ScenarioSession;
-  beforeAll(async () => {
-    session = await ScenarioSession.start(loadScenario(path.join(SCENARIOS_DIR, 'opportunistic-25')), inject('postfixImage'));
-  }, 120_000);
-  afterAll(async () => {
-    await session?.stop();
-  });
+  const lab = useScenarioSession('opportunistic-25');
 
   it('the egress guard is installed: DOCKER-USER drops forwarding from docker bridges to anything else', () => {
     for (const rule of ['-i docker0 -o docker0 -j RETURN', '-i br-+ -o br-+ -j RETURN', '-i docker0 -j DROP', '-i br-+ -j DROP']) {
@@ -56,14 +49,15 @@ describe('isolation, checked without sending a packet outward', () => {
   });
 
   it('lab Postfix has no resolver (nothing listens at the only nameserver it is given)', async () => {
-    const conf = spawnSync('docker', ['exec', session.postfix.getId(), 'cat', '/etc/resolv.conf'], { encoding: 'utf8' }).stdout;
+    const conf = spawnSync('docker', ['exec', lab().postfix.getId(), 'cat', '/etc/resolv.conf'], { encoding: 'utf8' }).stdout;
     expect(conf.split('\n').filter((l) => l.startsWith('nameserver'))).toEqual(['nameserver 127.0.0.1']);
   });
 
   it('mail for an outside domain is bounced inside the lab, never sent out', async () => {
+    const session = lab();
     const ep = session.postfix.endpoint('smtp');
     // From inside mynetworks (the container itself), Postfix accepts relaying; the lab guard then bounces.
-    const r = spawnSync('docker', ['exec', session.postfix.getId(), 'sh', '-c', 'printf "Subject: out\\n\\nx\\n" | sendmail -f lab@lab.test someone@example.net'], { encoding: 'utf8' });
+    const r = spawnSync('docker', ['exec', lab().postfix.getId(), 'sh', '-c', 'printf "Subject: out\\n\\nx\\n" | sendmail -f lab@lab.test someone@example.net'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     const ev = await session.postfix.log.waitFor('delivery to someone@example.net', (e) => e.type === 'delivery' && e.to === 'someone@example.net', 20_000);
     expect(ev).toMatchObject({ status: 'bounced', relay: 'none', reason: expect.stringMatching(/delivery outside the lab is disabled/) });
