@@ -63,6 +63,41 @@ function show(v: unknown): string {
 }
 
 /**
+ * The check's expectations on Postfix's log events of one connection: some event of the
+ * `serverLog` type meets every expectation (the best candidate is reported when none does),
+ * and `serverLogCounts` ("TYPE" or "TYPE:after-established") hold. `context` is what
+ * equalsObserved / includesTemplate refer to: the client's observation or the hello's answer.
+ */
+function serverLogAssertions(check: CheckSpec, own: readonly PostfixLogEvent[], context: unknown): Assertion[] {
+  const out: Assertion[] = [];
+  if (check.serverLog) {
+    const want = check.serverLog;
+    const judged = own
+      .filter((e) => e.type === want.event)
+      .map((ev) =>
+        Object.entries(want.expect).map(([path, m]): Assertion => {
+          const observed = getPath(ev, path);
+          const r = evaluate(m, observed, context);
+          return { subject: 'server-log', path, expected: r.expected, observed: observed ?? null, ok: r.ok };
+        }),
+      );
+    const best = judged.find((as) => as.every((a) => a.ok)) ?? judged.sort((a, b) => b.filter((x) => x.ok).length - a.filter((x) => x.ok).length)[0];
+    if (!best) out.push({ subject: 'server-log', path: 'event', expected: want.event, observed: own.map((e) => e.type), ok: false });
+    else out.push(...best, { subject: 'server-log', path: 'event', expected: want.event, observed: want.event, ok: true });
+  }
+  if (check.serverLogCounts) {
+    const established = own.findIndex((e) => e.type === 'tls-established');
+    for (const [key, m] of Object.entries(check.serverLogCounts)) {
+      const [type, when] = key.split(':');
+      const n = own.filter((e, i) => e.type === type && (when !== 'after-established' || (established >= 0 && i > established))).length;
+      const r = evaluate(m, n, context);
+      out.push({ subject: 'server-log', path: `count(${key})`, expected: r.expected, observed: n, ok: r.ok });
+    }
+  }
+  return out;
+}
+
+/**
  * Run one check of a scenario against its running Postfix: each client connects, its
  * observation is held to the check's expectations, then Postfix's own log and (when a
  * message was sent) the delivered message are held to theirs.
@@ -107,30 +142,7 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
       if (port !== null) {
         await waitForConnectionEnd(log, port);
         const own = connectionEvents(log.all(), port);
-        if (check.serverLog) {
-          // Some event of the type must meet every expectation; report the best candidate.
-          const candidates = own.filter((e) => e.type === check.serverLog!.event);
-          const judged = candidates.map((ev) =>
-            Object.entries(check.serverLog!.expect).map(([path, m]) => {
-              const observed = getPath(ev, path);
-              const r = evaluate(m, observed, observation);
-              return { subject: 'server-log', path, expected: r.expected, observed: observed ?? null, ok: r.ok };
-            }),
-          );
-          const best = judged.find((as) => as.every((a) => a.ok)) ?? judged.sort((a, b) => b.filter((x) => x.ok).length - a.filter((x) => x.ok).length)[0];
-          if (!best) assertions.push({ subject: 'server-log', path: 'event', expected: check.serverLog.event, observed: own.map((e) => e.type), ok: false });
-          else assertions.push(...best, { subject: 'server-log', path: 'event', expected: check.serverLog.event, observed: check.serverLog.event, ok: true });
-        }
-        if (check.serverLogCounts) {
-          // "TYPE:after-established" counts only events after the TLS summary line.
-          const established = own.findIndex((e) => e.type === 'tls-established');
-          for (const [key, m] of Object.entries(check.serverLogCounts)) {
-            const [type, when] = key.split(':');
-            const n = own.filter((e, i) => e.type === type && (when !== 'after-established' || (established >= 0 && i > established))).length;
-            const r = evaluate(m, n, observation);
-            assertions.push({ subject: 'server-log', path: `count(${key})`, expected: r.expected, observed: n, ok: r.ok });
-          }
-        }
+        assertions.push(...serverLogAssertions(check, own, observation));
         if (check.delivered) {
           const queueId = observation.delivery?.queueId;
           if (!queueId) {
@@ -181,10 +193,7 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
         await waitForConnectionEnd(log, port);
         const own = connectionEvents(log.all(), port);
         logEvents.push(...own);
-        if (check.serverLog) {
-          const ev = own.find((e) => e.type === check.serverLog!.event && Object.entries(check.serverLog!.expect).every(([p, m]) => evaluate(m, getPath(e, p), {}).ok));
-          assertions.push({ subject: 'server-log', path: check.serverLog.event, expected: check.serverLog.expect, observed: ev ? ev.raw : own.map((e) => e.type), ok: ev !== undefined });
-        }
+        assertions.push(...serverLogAssertions(check, own, h.answer));
       }
     }
     if (observations.length > 1) {

@@ -1,6 +1,7 @@
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate, TlsDetails, Verification } from './observation.js';
+import { describeDer } from '../enum/cert-summary.js';
 
 /** TLS options every lab client understands; each client maps them to its own knobs. */
 export interface TlsClientOptions {
@@ -81,21 +82,20 @@ function trustAnchors(ca: string | undefined): Set<string> {
   return out;
 }
 
+/** The observation's view of a certificate: describeDer's fields, with keyBits as the RSA modulus length only. */
 export function describeCertificate(raw: Buffer, chain: number): PeerCertificate {
-  const x = new X509Certificate(raw);
-  const details = x.publicKey.asymmetricKeyDetails ?? {};
-  const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject)?.[1] ?? null;
+  const d = describeDer(raw);
   return {
-    subject: x.subject.replace(/\n/g, ', '),
-    commonName: cn,
-    sans: (x.subjectAltName ?? '').split(/,\s*/).filter(Boolean),
-    issuer: x.issuer.replace(/\n/g, ', '),
-    notBefore: new Date(x.validFrom).toISOString(),
-    notAfter: new Date(x.validTo).toISOString(),
-    sha256: x.fingerprint256,
-    keyType: x.publicKey.asymmetricKeyType ?? null,
-    keyBits: details.modulusLength ?? null,
-    curve: details.namedCurve ?? null,
+    subject: d.subject,
+    commonName: d.commonName,
+    sans: d.sans,
+    issuer: d.issuer,
+    notBefore: d.notBefore,
+    notAfter: d.notAfter,
+    sha256: d.sha256,
+    keyType: d.keyType,
+    keyBits: d.keyType === 'rsa' || d.keyType === 'rsa-pss' ? d.keyBits : null,
+    curve: d.curve,
     chainLength: chain,
   };
 }
