@@ -4,7 +4,7 @@
 # The harness copies the effective main.cf/master.cf, map sources and certificates into the
 # container before it starts, so nothing here edits main.cf (editing it with postconf -e
 # before start costs a ~2 s newaliases pause). This script only prepares what Postfix itself
-# cannot: the resolver, hashed maps, the SASL database and the lab mailbox; then it runs
+# cannot: hashed maps, the SASL database and the lab mailbox; then it runs
 # `postfix check` and hands over to `postfix start-fg`.
 #
 # Lines starting with "lab-entrypoint:" are read by the harness's wait strategy. On failure
@@ -14,13 +14,7 @@ set -u
 say() { echo "lab-entrypoint: $*"; }
 fail() { say "FAILED $*"; exit 78; }
 
-# Resolver: lab DNS when the harness gives one, otherwise none. A lab container must never
-# use the host's resolver (the file docker writes may point at it).
-if [ -n "${LAB_DNS:-}" ]; then
-  printf 'nameserver %s\n' "$LAB_DNS" > /etc/resolv.conf
-else
-  printf '# smtp-tls-lab: no resolver (nothing listens here)\nnameserver 127.0.0.1\n' > /etc/resolv.conf
-fi
+# The resolver and the routes were set by lab-isolate, which runs before this script.
 
 # Hashed maps named by the scenario, e.g. LAB_POSTMAP="hash:/etc/postfix/lab/maps/tls_policy".
 # LAB_POSTMAP_F lists maps whose values are file names to load (postmap -F), such as

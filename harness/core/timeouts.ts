@@ -11,6 +11,7 @@ export const TIMEOUTS = {
   tlsHandshake: 10_000,
   delivery: 20_000,
   postfixReady: 60_000,
+  clientReady: 30_000,
   containerStop: 10_000,
   imageBuild: 900_000,
 } as const;

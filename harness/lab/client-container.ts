@@ -1,9 +1,15 @@
-import { GenericContainer, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { TIMEOUTS } from '../core/timeouts.js';
 import { LabError } from '../core/errors.js';
 import { labLabels, SCENARIO_LABEL } from '../engine/labels.js';
 import type { LabNetwork } from '../engine/lab-network.js';
+import { withoutNetAdmin } from '../engine/isolation.js';
 
-/** Same image as the lab Postfix (it has OpenSSL 3.0 from Debian), idling until a check execs into it. */
+/**
+ * Same image as the lab Postfix (it has OpenSSL 3.0 from Debian), idling until a check execs
+ * into it. Its first step is lab-isolate too: no default route, NET_ADMIN dropped from the
+ * bounding set before `sleep` (execs into it are the harness's own tools).
+ */
 class IdleClient extends GenericContainer {
   constructor(image: string) {
     super(image);
@@ -25,7 +31,10 @@ export class LabClientContainer {
   static async start(image: string, network: LabNetwork, scenarioId: string): Promise<LabClientContainer> {
     try {
       const c = await new IdleClient(image)
-        .withEntrypoint(['sleep', 'infinity'])
+        .withEntrypoint(['/usr/local/bin/lab-isolate', 'sleep', 'infinity'])
+        .withAddedCapabilities('NET_ADMIN')
+        .withWaitStrategy(Wait.forLogMessage(/^lab-isolate: no route out/m))
+        .withStartupTimeout(TIMEOUTS.clientReady)
         .withNetworkMode(network.name)
         .withLabels(labLabels({ [SCENARIO_LABEL]: scenarioId }))
         .start();
@@ -35,8 +44,12 @@ export class LabClientContainer {
     }
   }
 
+  getId(): string {
+    return this.container.getId();
+  }
+
   async exec(command: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-    const r = await this.container.exec(command);
+    const r = await this.container.exec(withoutNetAdmin(command));
     return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
   }
 

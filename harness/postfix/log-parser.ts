@@ -12,7 +12,7 @@
  *    "SSL_accept error from %s: %d", "%s: client=%s"
  *  - the delivery agents' "%s: to=<%s>, relay=%s, delay=%s, delays=%s, dsn=%s, status=%s (%s)"
  *  - "warning: ...", "fatal: ...", "panic: ...", master's "daemon started -- version %s"
- *  - the lab entrypoint's own "lab-entrypoint: ..." lines and postconf's complaints.
+ *  - the lab entrypoint's own "lab-entrypoint: ..." and "lab-isolate: ..." lines and postconf's complaints.
  *
  * "from name[addr]" is also accepted without the space, as in lines where a host name was
  * removed by hand (seed 002 quotes such lines).
@@ -211,7 +211,7 @@ export function parseLogLine(line: string): PostfixLogEvent {
   }
   const bare: Base = { raw, time: null, program: null, pid: null };
   let e: RegExpExecArray | null;
-  if ((e = /^lab-entrypoint: (.*)$/s.exec(raw))) return { ...bare, type: 'entrypoint', text: e[1]!, failed: e[1]!.startsWith('FAILED') };
+  if ((e = /^lab-(?:entrypoint|isolate): (.*)$/s.exec(raw))) return { ...bare, type: 'entrypoint', text: e[1]!, failed: e[1]!.startsWith('FAILED') };
   if ((e = /^(?:\S*\/)?(?:postconf|postmap|postfix|postalias)(?:\/[\w-]+)?: (warning|fatal): (.*)$/s.exec(raw)))
     return { ...bare, program: raw.slice(0, raw.indexOf(':')), type: 'postconf', level: e[1] as 'warning', text: e[2]! };
   return { ...bare, type: 'other', text: raw };

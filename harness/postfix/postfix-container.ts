@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AbstractStartedContainer, GenericContainer, type StartedTestContainer, type StopOptions, type StoppedTestContainer } from 'testcontainers';
+import { AbstractStartedContainer, GenericContainer, type ExecOptions, type ExecResult, type StartedTestContainer, type StopOptions, type StoppedTestContainer } from 'testcontainers';
 import { LabError } from '../core/errors.js';
 import { TIMEOUTS } from '../core/timeouts.js';
 import { labLabels, SCENARIO_LABEL } from '../engine/labels.js';
 import type { LabNetwork } from '../engine/lab-network.js';
+import { withoutNetAdmin } from '../engine/isolation.js';
 import { PostfixLog } from './log-stream.js';
 import { PostfixReadyWaitStrategy } from './ready-wait-strategy.js';
 import { listeningPorts, parseMasterCf } from './master-cf.js';
@@ -147,6 +148,9 @@ export class PostfixContainer extends GenericContainer {
     // Docker would otherwise hand the container the host's resolver. 127.0.0.1 inside the
     // container answers nothing; the entrypoint then writes lab DNS or "none" itself.
     this.hostConfig.Dns = ['127.0.0.1'];
+    // Only for lab-isolate, the image's first step: it deletes the default route and drops
+    // NET_ADMIN from the bounding set before Postfix starts (containers/postfix/lab-isolate.sh).
+    this.withAddedCapabilities('NET_ADMIN');
 
     let started: StartedTestContainer;
     try {
@@ -212,8 +216,16 @@ export class StartedPostfixContainer extends AbstractStartedContainer {
   /** The delivered message with this queue id from the lab Maildir, or null when there is none. */
   async deliveredMessage(queueId: string): Promise<string | null> {
     if (!/^[0-9A-Za-z]+$/.test(queueId)) throw new LabError('EINTERNAL', `not a Postfix queue id: ${queueId}`);
-    const r = await this.startedTestContainer.exec(['sh', '-c', `f=$(grep -l -s " id ${queueId}\\b" ${CONTAINER_PATHS.maildir}/new/* | head -n 1); [ -n "$f" ] && cat "$f"`]);
+    const r = await this.exec(['sh', '-c', `f=$(grep -l -s " id ${queueId}\\b" ${CONTAINER_PATHS.maildir}/new/* | head -n 1); [ -n "$f" ] && cat "$f"`]);
     return r.exitCode === 0 ? r.output : null;
+  }
+
+  /**
+   * Commands run in the container without NET_ADMIN: Docker gives an exec the container's
+   * capabilities (NET_ADMIN, there only for lab-isolate), so it is dropped here as well.
+   */
+  override exec(command: string | string[], opts?: Partial<ExecOptions>): Promise<ExecResult> {
+    return super.exec(withoutNetAdmin(command), opts);
   }
 
   /** Stops at once: a lab Postfix holds nothing worth a graceful shutdown. */

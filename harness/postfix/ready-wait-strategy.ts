@@ -44,6 +44,9 @@ export class PostfixReadyWaitStrategy {
         ...(said ? { detail: said } : {}),
       });
     }
+    if (outcome.type === 'entrypoint' && outcome.raw.startsWith('lab-isolate:')) {
+      throw new LabError('EISOLATION', `the container could not be isolated: ${outcome.text}`, { detail: outcome.raw });
+    }
     if (outcome.type === 'entrypoint') {
       const said = postfixWords(this.log.all());
       throw new LabError('EPOSTFIX_CHECK', `Postfix refused the configuration: ${said || outcome.text}`, { detail: outcome.raw });
