@@ -9,6 +9,8 @@ import { ensureEngine } from '../engine/engine.js';
 import { ensureImage } from '../engine/images.js';
 import { removeLabObjects } from '../engine/cleanup.js';
 import { runVitest } from './vitest-run.js';
+import { notRunReport } from '../report/not-run-report.js';
+import { writeReport } from '../report/write-report.js';
 
 const say = (l: string) => process.stderr.write(`${l}\n`);
 
@@ -31,13 +33,29 @@ async function main(argv: string[]): Promise<number> {
       const concurrency = positiveInt(flags.concurrency as string | undefined, 'concurrency', 'run');
       const scenariosDir = path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR);
       // Unknown scenario names are a usage error before anything starts.
-      loadCatalogue(scenariosDir, (flags.scenario as string[] | undefined) ?? []);
-      await ensureEngine(say);
+      const entries = loadCatalogue(scenariosDir, (flags.scenario as string[] | undefined) ?? []);
+      const reportDir = path.resolve((flags['report-dir'] as string | undefined) ?? REPORTS_DIR);
+      const startedAt = new Date();
+      try {
+        // Engine and image first, here: when either fails, the report still lists every scenario, as not run and why.
+        await ensureEngine(say);
+        await ensureImage('postfix', (l) => say(`lab: ${l}`));
+      } catch (err) {
+        const e = asLabError(err);
+        const file = writeReport(reportDir, notRunReport(entries, e, startedAt));
+        say(`smtp-tls-lab: ${e.code}: ${forTerminal(e.message, 4000)}`);
+        for (const line of e.detail?.split('\n') ?? []) say(`  ${forTerminal(line, 4000)}`);
+        process.stdout.write(`
+${entries.length} scenario(s) not run: the lab could not start (${e.code})
+report: ${file}
+`);
+        return 2;
+      }
       return runVitest({
         mode: 'lab',
         scenarios: (flags.scenario as string[] | undefined) ?? [],
         ...(flags['scenarios-dir'] ? { scenariosDir: path.resolve(flags['scenarios-dir'] as string) } : {}),
-        reportDir: path.resolve((flags['report-dir'] as string | undefined) ?? REPORTS_DIR),
+        reportDir,
         ...(concurrency ? { concurrency } : {}),
       });
     }
@@ -97,7 +115,7 @@ main(process.argv.slice(2)).then(
   (err) => {
     const e = asLabError(err);
     say(`smtp-tls-lab: ${e.code}: ${forTerminal(e.message, 4000)}`);
-    if (e.detail) say(`  ${forTerminal(e.detail, 4000)}`);
+    for (const line of e.detail?.split('\n') ?? []) say(`  ${forTerminal(line, 4000)}`);
     if (e.code === 'EINTERNAL' && err instanceof Error && err.stack) say(err.stack);
     process.exit(2);
   },

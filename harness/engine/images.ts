@@ -174,7 +174,11 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
     const r = await run('debootstrap', args, { timeoutMs: TIMEOUTS.imageBuild, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
     fs.writeFileSync(logFile, `${r.stdout}\n${r.stderr}`);
     if (r.code !== 0) {
-      throw new LabError('EIMAGE', `debootstrap failed (exit ${r.code}); see ${logFile}`, { detail: r.stderr.slice(-2000) });
+      // debootstrap says why on stdout ("E: Failed getting release file ..."); keep the last lines of both.
+      const said = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.trim()).slice(-8).join('\n');
+      throw new LabError('EIMAGE', `debootstrap failed (exit ${r.code}); full log: ${logFile}`, {
+        detail: `${said}\nremedy: check that ${mirror} answers (LAB_DEBIAN_MIRROR overrides the recipe's mirror) and that every package in the recipe exists in ${recipe.base.suite}`,
+      });
     }
     // Keep the image small: package caches are not needed at run time.
     await run('sh', ['-c', `rm -rf "${root}"/var/cache/apt/archives/*.deb "${root}"/var/lib/apt/lists/*`]);

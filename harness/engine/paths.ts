@@ -3,6 +3,7 @@ import path from 'node:path';
 
 /** The project root, found from this file so the lab works from any working directory. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CONTAINERS_DIR = path.join(PROJECT_ROOT, 'containers');
+/** Image recipes. SMTP_TLS_LAB_CONTAINERS_DIR points elsewhere (a test breaks an image build with it). */
+export const CONTAINERS_DIR = process.env.SMTP_TLS_LAB_CONTAINERS_DIR || path.join(PROJECT_ROOT, 'containers');
 export const SCENARIOS_DIR = path.join(PROJECT_ROOT, 'scenarios');
 export const REPORTS_DIR = path.join(PROJECT_ROOT, 'reports');

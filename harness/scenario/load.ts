@@ -197,6 +197,9 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
 }
 
 /** Load and validate scenarios/<id>/scenario.json. Throws ScenarioFileError / LabError with file, field and remedy. */
+/** A scenario's whole budget (start and every check) unless its file says otherwise. */
+export const DEFAULT_SCENARIO_TIMEOUT_S = 300;
+
 export function loadScenario(dir: string): Scenario {
   const file = path.join(dir, 'scenario.json');
   if (!fs.existsSync(file)) throw new ScenarioFileError(file, '', 'a scenario.json file', undefined, 'every folder under scenarios/ needs a scenario.json');
@@ -206,7 +209,7 @@ export function loadScenario(dir: string): Scenario {
   } catch (err) {
     throw new LabError('ESCENARIO', `${file}: not valid JSON: ${(err as Error).message}`, { detail: 'remedy: fix the JSON syntax' });
   }
-  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'postfix', 'certificates', 'sasl', 'checks']);
+  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'timeoutSeconds', 'postfix', 'certificates', 'sasl', 'checks']);
   const id = r.field('id').string(ID, 'a scenario id (lowercase letters, digits, -)');
   if (id !== path.basename(dir)) r.field('id').fail(`the folder name '${path.basename(dir)}'`, 'rename the folder or the id so they match');
   const pf = r.field('postfix').object(['mainCf', 'masterCf', 'maps']);
@@ -248,6 +251,7 @@ export function loadScenario(dir: string): Scenario {
     dir,
     file,
     seeds: r.has('seeds') ? r.field('seeds').list().map((s) => s.string(/^\d{3}$/, 'a seed number like "000"')) : [],
+    timeoutSeconds: r.has('timeoutSeconds') ? r.field('timeoutSeconds').number(5, 3600) : DEFAULT_SCENARIO_TIMEOUT_S,
     mainCf,
     masterCf,
     maps,

@@ -12,6 +12,12 @@ export interface Scenario {
   readonly file: string;
   /** Seed documents (../shared/seeds) whose settings the scenario exercises, by number. */
   readonly seeds: readonly string[];
+  /**
+   * The most the scenario may take, start and checks together. When it is spent, the running
+   * check ends as an error (EDEADLINE) and the checks after it are not run; the scenario's
+   * containers are removed and the run goes on with the other scenarios.
+   */
+  readonly timeoutSeconds: number;
   readonly mainCf: { readonly file: string; readonly text: string };
   readonly masterCf: { readonly file: string; readonly text: string } | null;
   readonly maps: readonly MapSpec[];

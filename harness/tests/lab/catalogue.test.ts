@@ -10,8 +10,10 @@ import { SCENARIOS_DIR } from '../../engine/paths.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
 import { errorResult, settle } from '../../lab/settle.js';
 import type { ScenarioMeta } from '../../lab/meta.js';
-import { loadCatalogue } from '../../scenario/load.js';
+import { DEFAULT_SCENARIO_TIMEOUT_S, loadCatalogue } from '../../scenario/load.js';
+import { ScenarioBudget } from '../../lab/scenario-budget.js';
 import { asLabError, type LabError } from '../../core/errors.js';
+import { withTimeout } from '../../core/timeouts.js';
 import '../../lab/meta.js';
 
 const root = process.env.SMTP_TLS_LAB_SCENARIOS_DIR ?? SCENARIOS_DIR;
@@ -23,6 +25,11 @@ describe.concurrent('catalogue', () => {
     describe.sequential(entry.id, () => {
       let session: ScenarioSession | null = null;
       let startError: LabError | null = entry.error;
+      const budget = new ScenarioBudget(entry.id, entry.scenario?.timeoutSeconds ?? DEFAULT_SCENARIO_TIMEOUT_S);
+      // A start that outlives the budget still finishes in the background; it is stopped in afterAll.
+      let lateStart: Promise<unknown> = Promise.resolve();
+      // vitest's own bounds sit above the budget: the budget, which names itself, always ends first.
+      const hardLimitMs = budget.seconds * 1000 + 60_000;
       const meta = (suiteMeta: TaskMeta, patch: Partial<ScenarioMeta>) => {
         suiteMeta.labScenario = { ...(suiteMeta.labScenario as ScenarioMeta), ...patch };
       };
@@ -41,29 +48,36 @@ describe.concurrent('catalogue', () => {
           cleanupProblems: [],
         });
         if (!entry.scenario) return;
+        budget.start();
+        const starting = ScenarioSession.start(entry.scenario, inject('postfixImage'));
         try {
-          session = await ScenarioSession.start(entry.scenario, inject('postfixImage'));
+          session = await budget.run('start', starting);
           meta(suite.meta, { startupMs: session.startupMs, mainCf: session.config.mainCf });
         } catch (err) {
           startError = asLabError(err);
           meta(suite.meta, { error: startError.toRecord() });
+          lateStart = starting.then((s) => s.stop(), () => undefined);
         }
-      }, 120_000);
+      }, hardLimitMs);
 
       afterAll(async ({}, suite) => {
+        // Bounded like everything else; the end-of-run sweep removes whatever this leaves.
+        await withTimeout(`stop of ${entry.id}'s start that outlived its budget`, 90_000, lateStart).catch(() => undefined);
         if (!session) return;
         const logEvents = session.postfix.log.all();
         const problems = await session.stop();
         meta(suite.meta, { logEvents, cleanupProblems: problems });
-      }, 60_000);
+      }, 120_000);
 
       const checks = entry.scenario?.checks ?? [{ id: 'scenario-file', title: 'The scenario file loads', why: '' }];
       for (const check of checks) {
         it(check.id, async ({ task, skip }) => {
-          const result = session && 'service' in check ? await runCheck(session, check) : errorResult(check, startError ?? new Error('scenario did not start'));
+          const result = !session || !('service' in check)
+            ? errorResult(check, startError ?? new Error('scenario did not start'))
+            : await budget.run(`check ${check.id}`, runCheck(session, check)).catch((err: unknown) => errorResult(check, err));
           task.meta.labCheck = result;
           settle(result, skip);
-        }, 120_000);
+        }, hardLimitMs);
       }
     });
   }
