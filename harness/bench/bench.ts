@@ -1,3 +1,4 @@
+import { formatPeaks, ResourceSampler } from './resource-sampler.js';
 import { ensureImage, imageTags, loadRecipe } from '../engine/images.js';
 import { docker } from '../engine/docker-cli.js';
 import { loadScenario } from '../scenario/load.js';
@@ -76,17 +77,24 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
   }
   row('whole opportunistic-25 scenario (start..stop)', whole, `${scenario.checks.length} checks`);
   // The whole catalogue, as `npm run lab` runs it (a child process, its own run id).
-  const { spawnSync } = await import('node:child_process');
+  // Asynchronous, so that the resource sampler keeps sampling while the catalogue runs.
+  const { spawn } = await import('node:child_process');
   const os = await import('node:os');
   const fs = await import('node:fs');
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-bench-'));
   try {
     const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, ...env } = process.env;
-    const [ms, r] = await timed(async () =>
-      spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--report-dir', reportDir], { env, encoding: 'utf8' }),
+    const sampler = new ResourceSampler().start();
+    const [ms, status] = await timed(
+      () =>
+        new Promise<number | null>((resolve) => {
+          spawn(process.execPath, [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--report-dir', reportDir], { env, stdio: 'ignore' }).on('close', resolve);
+        }),
     );
+    const peaks = await sampler.stop();
     const report = JSON.parse(fs.readFileSync(path.join(reportDir, 'latest', 'report.json'), 'utf8')) as { scenarios: unknown[]; summary: { checks: Record<string, number> } };
-    row('whole catalogue (npm run lab)', [ms], `${report.scenarios.length} scenarios, ${Object.values(report.summary.checks).reduce((a, b) => a + b, 0)} checks, exit ${r.status}`);
+    row('whole catalogue (npm run lab)', [ms], `${report.scenarios.length} scenarios, ${Object.values(report.summary.checks).reduce((a, b) => a + b, 0)} checks, exit ${status}`);
+    out(`  during the catalogue: ${formatPeaks(peaks)}`);
   } finally {
     fs.rmSync(reportDir, { recursive: true, force: true });
   }

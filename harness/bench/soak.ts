@@ -5,6 +5,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../engine/paths.js';
 import { countLabObjects } from '../engine/cleanup.js';
 import { forTerminal } from '../core/escape.js';
+import { ResourceSampler } from './resource-sampler.js';
 import type { Report } from '../report/types.js';
 
 /**
@@ -18,6 +19,9 @@ export async function soak(opts: { rounds: number; scenarios: readonly string[];
   const tally = new Map<string, Record<string, number>>();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-soak-'));
   let leftovers = 0;
+  let peakContainers = 0;
+  let peakHostMiB = 0;
+  let peakContainerMiB = 0;
   const started = Date.now();
   try {
     for (let round = 1; round <= opts.rounds; round++) {
@@ -27,10 +31,15 @@ export async function soak(opts: { rounds: number; scenarios: readonly string[];
       const runId = `soak-${process.pid}-${round}`;
       const env = { ...base, SMTP_TLS_LAB_RUN_ID: runId };
       const args = [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--report-dir', reportDir, ...(opts.scenarios.length ? ['--scenario', opts.scenarios.join(',')] : [])];
+      const sampler = new ResourceSampler().start();
       const code = await new Promise<number | null>((resolve) => {
         const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'ignore'] });
         child.on('close', resolve);
       });
+      const peaks = await sampler.stop();
+      peakContainers = Math.max(peakContainers, peaks.peakContainers);
+      peakHostMiB = Math.max(peakHostMiB, peaks.peakHostInUseAboveBaselineMiB);
+      peakContainerMiB = Math.max(peakContainerMiB, peaks.peakContainerMemoryMiB ?? 0);
       const file = path.join(reportDir, 'latest', 'report.json');
       if (!fs.existsSync(file)) {
         out(`round ${round}: no report (exit ${code})`);
@@ -48,7 +57,7 @@ export async function soak(opts: { rounds: number; scenarios: readonly string[];
       const left = await countLabObjects({ run: runId });
       leftovers += left.containers + left.networks;
       const c = report.summary.checks;
-      out(`round ${round}/${opts.rounds}: exit ${code}, ${c.pass} pass, ${c.fail} fail, ${c.inconclusive} inconclusive, ${c.error} error, ${((Date.now() - t) / 1000).toFixed(0)} s, lab objects left: ${left.containers + left.networks}`);
+      out(`round ${round}/${opts.rounds}: exit ${code}, ${c.pass} pass, ${c.fail} fail, ${c.inconclusive} inconclusive, ${c.error} error, ${((Date.now() - t) / 1000).toFixed(0)} s, lab objects left: ${left.containers + left.networks}, peak containers ${peaks.peakContainers}, peak memory above baseline ${peaks.peakHostInUseAboveBaselineMiB} MiB`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -59,6 +68,6 @@ export async function soak(opts: { rounds: number; scenarios: readonly string[];
   out(`check${' '.repeat(60)}passed/rounds`);
   for (const [key, r] of [...tally].sort()) out(`  ${forTerminal(key).padEnd(64)} ${r.pass ?? 0}/${opts.rounds}${r.pass !== opts.rounds ? `  (${Object.entries(r).filter(([k, v]) => k !== 'pass' && v).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`);
   out('');
-  out(`soak: ${opts.rounds} rounds, ${tally.size} checks, ${flaky.length} flaky, ${neverPassed.length} never passed, lab objects left after rounds: ${leftovers}, ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  out(`soak: ${opts.rounds} rounds, ${tally.size} checks, ${flaky.length} flaky, ${neverPassed.length} never passed, lab objects left after rounds: ${leftovers}, peak ${peakContainers} lab containers alive, peak container memory ${peakContainerMiB} MiB, peak host memory above baseline ${peakHostMiB} MiB, ${((Date.now() - started) / 60000).toFixed(1)} min`);
   return flaky.length || neverPassed.length || leftovers ? 1 : 0;
 }
