@@ -98,6 +98,17 @@ describe('egress: no lab container has a way out', () => {
     expect(BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(own.output)![1]}`) & NET_ADMIN_BIT).toBe(0n);
   });
 
+  it('no resolver: the only nameserver is the container\'s own loopback, and an outside name resolves to nothing', async () => {
+    const session = lab();
+    for (const id of [session.postfix.getId(), (await session.clientContainer()).getId()]) {
+      const conf = dockerExec(id, 'cat /etc/resolv.conf').out;
+      expect(conf.split('\n').filter((l) => /^\s*nameserver/.test(l))).toEqual(['nameserver 127.0.0.1']);
+      // The query can only go to 127.0.0.1 inside the container's namespace, where nothing answers.
+      const r = dockerExec(id, 'getent ahosts example.com; echo "exit=$?"');
+      expect(r.out).toMatch(/exit=2/);
+    }
+  });
+
   it('no ports are published on the host, so no two scenarios can collide on one', () => {
     const session = lab();
     const r = spawnSync('docker', ['inspect', '--format', '{{json .HostConfig.PortBindings}} {{json .NetworkSettings.Ports}} {{.HostConfig.NetworkMode}}', session.postfix.getId()], { encoding: 'utf8' });

@@ -52,6 +52,36 @@ describe('hostile servers: every case ends in a bounded, clear error', () => {
     expect(o.error).toMatchObject({ code: 'EREPLY_TOO_LONG', stage: 'banner' });
   });
 
+  it('memory stays bounded: a 256 MB flood without a line end is cut off at the limit, and the observation stays small', async () => {
+    const total = 256 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 0x41);
+    let sent = 0;
+    let serverClosed!: (bytes: number) => void;
+    const closed = new Promise<number>((r) => (serverClosed = r));
+    const port = await fake((s) => {
+      s.write('220 ');
+      const pump = () => {
+        while (sent < total && !s.destroyed) {
+          sent += chunk.length;
+          if (!s.write(chunk)) return void s.once('drain', pump);
+        }
+      };
+      s.on('close', () => serverClosed(sent));
+      pump();
+    });
+    const heapBefore = process.memoryUsage().heapUsed;
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    expect(o.error).toMatchObject({ code: 'EREPLY_TOO_LONG', stage: 'banner' });
+    // The client hung up long before the server was done (kernel buffers hold a few MB at most).
+    const closedAfter = await closed;
+    expect(closedAfter).toBeGreaterThan(0);
+    expect(closedAfter).toBeLessThan(total / 4);
+    expect(JSON.stringify(o).length).toBeLessThan(64 * 1024);
+    expect(heapGrowth).toBeLessThan(32 * 1024 * 1024);
+    console.log(`flood: server had pushed ${(closedAfter / 1024 / 1024).toFixed(1)} MiB when the client hung up; observation ${JSON.stringify(o).length} bytes; heap growth ${(heapGrowth / 1024 / 1024).toFixed(1)} MiB`);
+  });
+
   it('a banner without CRLF that never ends', async () => {
     const port = await fake((s) => s.write('220 no line end here'));
     const t = Date.now();
