@@ -23,8 +23,19 @@ export async function soak(opts: { rounds: number; scenarios: readonly string[];
   let peakHostMiB = 0;
   let peakContainerMiB = 0;
   const started = Date.now();
+  // A signal to the soak alone (not its process group) still ends the round in progress
+  // cleanly: the round's run gets SIGTERM, sweeps its containers, and the soak stops after it.
+  let stopping: NodeJS.Signals | null = null;
+  let current: ReturnType<typeof spawn> | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    stopping = sig;
+    current?.kill('SIGTERM');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let roundsRun = 0;
   try {
-    for (let round = 1; round <= opts.rounds; round++) {
+    for (let round = 1; round <= opts.rounds && !stopping; round++) {
       const reportDir = path.join(dir, String(round));
       const t = Date.now();
       const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, ...base } = process.env;
@@ -34,12 +45,21 @@ export async function soak(opts: { rounds: number; scenarios: readonly string[];
       const sampler = new ResourceSampler().start();
       const code = await new Promise<number | null>((resolve) => {
         const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'ignore'] });
+        current = child;
         child.on('close', resolve);
       });
       const peaks = await sampler.stop();
       peakContainers = Math.max(peakContainers, peaks.peakContainers);
       peakHostMiB = Math.max(peakHostMiB, peaks.peakHostInUseAboveBaselineMiB);
       peakContainerMiB = Math.max(peakContainerMiB, peaks.peakContainerMemoryMiB ?? 0);
+      current = null;
+      if (stopping) {
+        const left = await countLabObjects({ run: runId });
+        leftovers += left.containers + left.networks;
+        out(`round ${round}: stopped by ${stopping}; lab objects of the round left: ${left.containers + left.networks}`);
+        break;
+      }
+      roundsRun = round;
       const file = path.join(reportDir, 'latest', 'report.json');
       if (!fs.existsSync(file)) {
         out(`round ${round}: no report (exit ${code})`);
@@ -60,14 +80,18 @@ export async function soak(opts: { rounds: number; scenarios: readonly string[];
       out(`round ${round}/${opts.rounds}: exit ${code}, ${c.pass} pass, ${c.fail} fail, ${c.inconclusive} inconclusive, ${c.error} error, ${((Date.now() - t) / 1000).toFixed(0)} s, lab objects left: ${left.containers + left.networks}, peak containers ${peaks.peakContainers}, peak memory above baseline ${peaks.peakHostInUseAboveBaselineMiB} MiB`);
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const flaky = [...tally].filter(([, r]) => (r.pass ?? 0) > 0 && (r.pass ?? 0) < opts.rounds);
+  const rounds = roundsRun;
+  const flaky = [...tally].filter(([, r]) => (r.pass ?? 0) > 0 && (r.pass ?? 0) < rounds);
   const neverPassed = [...tally].filter(([, r]) => (r.pass ?? 0) === 0);
   out('');
   out(`check${' '.repeat(60)}passed/rounds`);
-  for (const [key, r] of [...tally].sort()) out(`  ${forTerminal(key).padEnd(64)} ${r.pass ?? 0}/${opts.rounds}${r.pass !== opts.rounds ? `  (${Object.entries(r).filter(([k, v]) => k !== 'pass' && v).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`);
+  for (const [key, r] of [...tally].sort()) out(`  ${forTerminal(key).padEnd(64)} ${r.pass ?? 0}/${rounds}${r.pass !== rounds ? `  (${Object.entries(r).filter(([k, v]) => k !== 'pass' && v).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`);
   out('');
-  out(`soak: ${opts.rounds} rounds, ${tally.size} checks, ${flaky.length} flaky, ${neverPassed.length} never passed, lab objects left after rounds: ${leftovers}, peak ${peakContainers} lab containers alive, peak container memory ${peakContainerMiB} MiB, peak host memory above baseline ${peakHostMiB} MiB, ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  out(`soak: ${rounds} rounds${stopping ? ` (stopped by ${stopping} after ${rounds} of ${opts.rounds})` : ''}, ${tally.size} checks, ${flaky.length} flaky, ${neverPassed.length} never passed, lab objects left after rounds: ${leftovers}, peak ${peakContainers} lab containers alive, peak container memory ${peakContainerMiB} MiB, peak host memory above baseline ${peakHostMiB} MiB, ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  if (stopping) return stopping === 'SIGINT' ? 130 : 143;
   return flaky.length || neverPassed.length || leftovers ? 1 : 0;
 }

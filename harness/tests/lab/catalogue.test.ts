@@ -20,9 +20,12 @@ const root = process.env.SMTP_TLS_LAB_SCENARIOS_DIR ?? SCENARIOS_DIR;
 const only = (process.env.SMTP_TLS_LAB_SCENARIOS ?? '').split(',').filter(Boolean);
 const entries = loadCatalogue(root, only);
 
-describe.concurrent('catalogue', () => {
+// Vitest runs sibling suites at once only when each suite is itself marked concurrent, and a
+// concurrent suite's tests inherit that flag; `it.sequential` takes it back for the checks.
+// (describe.concurrent outside with describe.sequential inside runs the scenarios one by one.)
+describe('catalogue', () => {
   for (const entry of entries) {
-    describe.sequential(entry.id, () => {
+    describe.concurrent(entry.id, () => {
       let session: ScenarioSession | null = null;
       let startError: LabError | null = entry.error;
       const budget = new ScenarioBudget(entry.id, entry.scenario?.timeoutSeconds ?? DEFAULT_SCENARIO_TIMEOUT_S);
@@ -71,7 +74,7 @@ describe.concurrent('catalogue', () => {
 
       const checks = entry.scenario?.checks ?? [{ id: 'scenario-file', title: 'The scenario file loads', why: '' }];
       for (const check of checks) {
-        it(check.id, async ({ task, skip }) => {
+        it.sequential(check.id, async ({ task, skip }) => {
           const result = !session || !('service' in check)
             ? errorResult(check, startError ?? new Error('scenario did not start'))
             : await budget.run(`check ${check.id}`, runCheck(session, check)).catch((err: unknown) => errorResult(check, err));

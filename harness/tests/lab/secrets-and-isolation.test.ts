@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../engine/paths.js';
+import { describe, expect, inject, it } from 'vitest';
+import { PROJECT_ROOT, SCENARIOS_DIR } from '../../engine/paths.js';
+import { ScenarioSession } from '../../lab/scenario-session.js';
+import { loadScenario } from '../../scenario/load.js';
 import { useScenarioSession } from './scenario-fixture.js';
 import { runRawClient } from '../../smtp/raw-client.js';
 
@@ -36,6 +38,26 @@ describe('no secret reaches a report', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 600_000);
+});
+
+describe('keys and passwords: per run, 0600, read-only in the container, removed after', () => {
+  it('submission-587 (server key, SASL users): modes, the read-only mount, and nothing left on disk after stop', async () => {
+    const session = await ScenarioSession.start(loadScenario(path.join(SCENARIOS_DIR, 'submission-587')), inject('postfixImage'));
+    const dir = session.certs.dir;
+    try {
+      expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+      const secrets = fs.readdirSync(dir).filter((f) => f.endsWith('.key') || f === 'sasl-users');
+      expect(secrets).toEqual(expect.arrayContaining(['server.key', 'sasl-users']));
+      for (const f of secrets) expect([f, fs.statSync(path.join(dir, f)).mode & 0o777]).toEqual([f, 0o600]);
+      const mounts = JSON.parse(spawnSync('docker', ['inspect', '--format', '{{json .Mounts}}', session.postfix.getId()], { encoding: 'utf8' }).stdout) as { Source: string; Destination: string; RW: boolean }[];
+      expect(mounts.find((m) => m.Source === dir)).toMatchObject({ Destination: '/etc/postfix/lab/tls', RW: false });
+      const write = await session.postfix.exec(['sh', '-c', 'echo x > /etc/postfix/lab/tls/server.key 2>&1; echo "exit=$?"']);
+      expect(write.output).toMatch(/Read-only file system/);
+    } finally {
+      expect(await session.stop()).toEqual([]);
+    }
+    expect(fs.existsSync(dir)).toBe(false);
+  });
 });
 
 describe('isolation, checked without sending a packet outward', () => {
