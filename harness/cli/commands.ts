@@ -29,8 +29,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'clean',
-    summary: 'Remove every lab container and network on this engine (only objects labelled org.smtp-tls-lab).',
-    flags: [{ name: 'help', value: null, help: 'show this help' }],
+    summary: 'Remove lab containers and networks left by runs that are no longer alive (only objects labelled org.smtp-tls-lab); runs in progress keep theirs.',
+    flags: [
+      { name: 'all', value: null, help: 'also remove the objects of runs still in progress (they will fail)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
   },
   {
     name: 'images',

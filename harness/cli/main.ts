@@ -7,7 +7,7 @@ import { REPORTS_DIR, SCENARIOS_DIR } from '../engine/paths.js';
 import { loadCatalogue } from '../scenario/load.js';
 import { ensureEngine } from '../engine/engine.js';
 import { ensureImage } from '../engine/images.js';
-import { removeLabObjects } from '../engine/cleanup.js';
+import { countLabObjects, removeLabObjects } from '../engine/cleanup.js';
 import { runVitest } from './vitest-run.js';
 import { notRunReport } from '../report/not-run-report.js';
 import { writeReport } from '../report/write-report.js';
@@ -64,8 +64,10 @@ report: ${file}
       return runVitest({ mode: 'test', ...(flags.filter ? { filter: flags.filter as string } : {}) });
     case 'clean': {
       await ensureEngine(say);
-      const r = await removeLabObjects('all');
-      say(`clean: removed ${r.containers} lab container(s) and ${r.networks} lab network(s)`);
+      const r = await removeLabObjects(flags.all ? 'all' : 'leftovers');
+      say(`clean: removed ${r.containers} lab container(s) and ${r.networks} lab network(s)${flags.all ? '' : ' of runs no longer alive'}`);
+      const kept = await countLabObjects();
+      if (!flags.all && kept.containers + kept.networks > 0) say(`clean: kept ${kept.containers} container(s) and ${kept.networks} network(s) of runs in progress (--all removes them too)`);
       for (const p of r.problems) say(`clean: ${forTerminal(p)}`);
       return r.problems.length ? 2 : 0;
     }

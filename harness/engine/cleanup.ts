@@ -38,7 +38,7 @@ async function list(kind: 'container' | 'network', filters: readonly string[] = 
  *  - 'leftovers': those whose owning run is dead (killed with SIGKILL, say), so a concurrent
  *    run on the same engine keeps its own;
  *  - 'run': this run's own (the end-of-run sweep after crashed workers);
- *  - 'all': every lab object except this run's (`smtp-tls-lab clean`).
+ *  - 'all': every lab object except this run's (`smtp-tls-lab clean --all`; plain `clean` is 'leftovers').
  */
 export type CleanupScope = 'leftovers' | 'run' | 'all';
 

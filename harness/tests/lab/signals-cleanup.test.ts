@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,5 +78,34 @@ describe('an interrupted run leaves nothing behind', () => {
     expect(await exited(next)).toBe(0);
     expect(said).toMatch(/removed leftovers of an earlier, killed run: \d+ container\(s\), \d+ network\(s\)/);
     expect(await countLabObjects({ run: runId })).toEqual({ containers: 0, networks: 0 });
+    console.log(`SIGKILL: ${left.containers} container(s) and ${left.networks} network(s) left by the killed run; the next run removed them, 0 left`);
+  });
+});
+
+describe('smtp-tls-lab clean', () => {
+  /** A lab-labelled network owned by `pid` under run `run`, as a run would make it. */
+  function labNetwork(name: string, run: string, pid: number): void {
+    const labels = { 'org.smtp-tls-lab': 'true', 'org.smtp-tls-lab.run': run, 'org.smtp-tls-lab.pid': String(pid), 'org.smtp-tls-lab.host': os.hostname() };
+    const r = spawnSync('docker', ['network', 'create', '--internal', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), name], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  }
+
+  it("removes what dead runs left and keeps what live runs own (--all is needed for those)", async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const deadRun = `clean-dead-${process.pid}`;
+    const liveRun = `clean-live-${process.pid}`;
+    labNetwork(`smtp-tls-lab-${deadRun}`, deadRun, Number(dead));
+    labNetwork(`smtp-tls-lab-${liveRun}`, liveRun, process.pid);
+    try {
+      const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, ...env } = process.env;
+      const r = spawnSync(process.execPath, [CLI, 'clean'], { env, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/clean: removed \d+ lab container\(s\) and [1-9]\d* lab network\(s\) of runs no longer alive/);
+      expect(r.stderr).toMatch(/clean: kept \d+ container\(s\) and [1-9]\d* network\(s\) of runs in progress/);
+      expect(await countLabObjects({ run: deadRun })).toEqual({ containers: 0, networks: 0 });
+      expect(await countLabObjects({ run: liveRun })).toEqual({ containers: 0, networks: 1 });
+    } finally {
+      spawnSync('docker', ['network', 'rm', `smtp-tls-lab-${liveRun}`]);
+    }
   });
 });
