@@ -1,6 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { LabError } from '../../core/errors.js';
+import { countLabObjects } from '../../engine/cleanup.js';
+import { PostfixContainer } from '../../postfix/postfix-container.js';
+import { PostfixLog } from '../../postfix/log-stream.js';
+import { PostfixReadyWaitStrategy } from '../../postfix/ready-wait-strategy.js';
 import { runRawClient } from '../../smtp/raw-client.js';
 import { useScenarioSession } from './scenario-fixture.js';
 
@@ -119,6 +124,16 @@ describe('egress: no lab container has a way out', () => {
   });
 });
 
+describe('no lab container on the default bridge', () => {
+  it('PostfixContainer refuses to start without a lab network, before anything is created', async () => {
+    const id = `no-network-${process.pid}`;
+    const err = await new PostfixContainer(inject('postfixImage')).withScenarioId(id).withMainCf('').withMasterCf('').start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LabError);
+    expect((err as LabError).message).toMatch(/withLabNetwork\(\) is required \(lab containers never sit on the default bridge\)/);
+    expect(await countLabObjects({ scenario: id })).toEqual({ containers: 0, networks: 0 });
+  });
+});
+
 describe('scenarios running side by side cannot see each other', () => {
   const a = useScenarioSession('opportunistic-25');
   const b = useScenarioSession('submission-587');
@@ -156,4 +171,24 @@ describe('scenarios running side by side cannot see each other', () => {
     expect(inB.output.trim()).toBe('0');
     expect(B.postfix.events().some((e) => e.raw.includes(queueId))).toBe(false);
   }, 60_000);
+});
+
+describe('isolation fails closed', () => {
+  it('the lab image refuses to run anything when it cannot delete its route (no NET_ADMIN): exit 78, EISOLATION in the harness', async () => {
+    const net = `smtp-tls-lab-isolation-${process.pid}`;
+    expect(spawnSync('docker', ['network', 'create', '--internal', '--label', 'org.smtp-tls-lab=true', net]).status).toBe(0);
+    try {
+      const r = spawnSync('docker', ['run', '--rm', '--network', net, '--label', 'org.smtp-tls-lab=true', '--entrypoint', '/usr/local/bin/lab-isolate', inject('postfixImage'), 'echo', 'REACHED'], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status).toBe(78);
+      expect(r.stdout).toMatch(/^lab-isolate: FAILED deleting the default route \(-4\): .*Operation not permitted.*NET_ADMIN/m);
+      expect(r.stdout).not.toMatch(/REACHED/);
+      // The same line, read by the harness's wait strategy, is an isolation error (not "Postfix refused the configuration").
+      const log = new PostfixLog();
+      const waiting = new PostfixReadyWaitStrategy(log).withStartupTimeout(5_000).waitUntilReady(undefined as never);
+      log.push(r.stdout);
+      await expect(waiting).rejects.toMatchObject({ code: 'EISOLATION' });
+    } finally {
+      spawnSync('docker', ['network', 'rm', net]);
+    }
+  });
 });
