@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { LabError } from '../../core/errors.js';
 import { countLabObjects } from '../../engine/cleanup.js';
+import { labLabels } from '../../engine/labels.js';
 import { PostfixContainer } from '../../postfix/postfix-container.js';
 import { PostfixLog } from '../../postfix/log-stream.js';
 import { PostfixReadyWaitStrategy } from '../../postfix/ready-wait-strategy.js';
@@ -176,9 +177,11 @@ describe('scenarios running side by side cannot see each other', () => {
 describe('isolation fails closed', () => {
   it('the lab image refuses to run anything when it cannot delete its route (no NET_ADMIN): exit 78, EISOLATION in the harness', async () => {
     const net = `smtp-tls-lab-isolation-${process.pid}`;
-    expect(spawnSync('docker', ['network', 'create', '--internal', '--label', 'org.smtp-tls-lab=true', net]).status).toBe(0);
+    // Labelled as this run's own, so that no other run's leftover sweep removes it meanwhile.
+    const labels = Object.entries(labLabels()).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    expect(spawnSync('docker', ['network', 'create', '--internal', ...labels, net]).status).toBe(0);
     try {
-      const r = spawnSync('docker', ['run', '--rm', '--network', net, '--label', 'org.smtp-tls-lab=true', '--entrypoint', '/usr/local/bin/lab-isolate', inject('postfixImage'), 'echo', 'REACHED'], { encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync('docker', ['run', '--rm', '--network', net, ...labels, '--entrypoint', '/usr/local/bin/lab-isolate', inject('postfixImage'), 'echo', 'REACHED'], { encoding: 'utf8', timeout: 30_000 });
       expect(r.status).toBe(78);
       expect(r.stdout).toMatch(/^lab-isolate: FAILED deleting the default route \(-4\): .*Operation not permitted.*NET_ADMIN/m);
       expect(r.stdout).not.toMatch(/REACHED/);

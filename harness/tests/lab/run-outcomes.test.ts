@@ -11,6 +11,7 @@ import { effectiveConfig } from '../../postfix/effective-config.js';
 import { PostfixContainer } from '../../postfix/postfix-container.js';
 import type { Report } from '../../report/types.js';
 import { loadScenario } from '../../scenario/load.js';
+import { childRunsInTurn } from './child-runs.js';
 
 /**
  * Outcomes and cleanup of whole runs, each broken on purpose. A child `run` gets a run id of
@@ -24,7 +25,11 @@ const FIXTURES = path.join(PROJECT_ROOT, 'harness/tests/fixtures/lab-outcomes');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-outcomes-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function run(runId: string, args: string[], env: Record<string, string> = {}): { code: number | null; out: string; report: Report; ms: number } {
+function run(runId: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; report: Report; ms: number }> {
+  return childRunsInTurn(() => runNow(runId, args, env));
+}
+
+function runNow(runId: string, args: string[], env: Record<string, string>): { code: number | null; out: string; report: Report; ms: number } {
   const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, SMTP_TLS_LAB_SCENARIOS: _s, SMTP_TLS_LAB_SCENARIOS_DIR: _d, ...base } = process.env;
   const reportDir = path.join(tmp, runId);
   const started = Date.now();
@@ -36,7 +41,7 @@ function run(runId: string, args: string[], env: Record<string, string> = {}): {
 describe('every kind of run ends with the right outcome and leaves nothing behind', () => {
   it('pass, fail, a scenario that throws, a scenario past its budget: one run, four outcomes, no leftovers', async () => {
     const runId = `outcomes-${process.pid}`;
-    const r = run(runId, ['--scenarios-dir', FIXTURES, '--concurrency', '4']);
+    const r = await run(runId, ['--scenarios-dir', FIXTURES, '--concurrency', '4']);
     const byId = Object.fromEntries(r.report.scenarios.map((s) => [s.id, s]));
     expect(byId.passes?.checks.map((c) => c.status)).toEqual(['pass']);
     expect(byId.fails?.checks.map((c) => c.status)).toEqual(['fail']);
@@ -53,7 +58,7 @@ describe('every kind of run ends with the right outcome and leaves nothing behin
     const left = await countLabObjects({ run: runId });
     expect(left).toEqual({ containers: 0, networks: 0 });
     console.log(`outcomes run: ${r.report.summary.checks.pass} pass, ${r.report.summary.checks.fail} fail, ${r.report.summary.checks.error} error (EPOSTFIX_CHECK, EDEADLINE x2); stalled scenario cut at its 20 s budget; whole run ${(r.ms / 1000).toFixed(1)} s; leftovers: ${left.containers} containers, ${left.networks} networks`);
-  }, 300_000);
+  }, 900_000);
 
   it('an image that cannot be built: exit 2, every scenario listed as an error with the build failure, nothing started', async () => {
     // A copy of the recipe with one more package gets a new tag, so it must be built; the mirror
@@ -65,7 +70,7 @@ describe('every kind of run ends with the right outcome and leaves nothing behin
     recipe.base.packages.push('hello');
     fs.writeFileSync(recipeFile, JSON.stringify(recipe));
     const runId = `image-fails-${process.pid}`;
-    const r = run(runId, ['--scenario', 'opportunistic-25,sni'], { SMTP_TLS_LAB_CONTAINERS_DIR: containers, LAB_DEBIAN_MIRROR: 'http://127.0.0.1:9/debian', LAB_NO_PULL: '1' });
+    const r = await run(runId, ['--scenario', 'opportunistic-25,sni'], { SMTP_TLS_LAB_CONTAINERS_DIR: containers, LAB_DEBIAN_MIRROR: 'http://127.0.0.1:9/debian', LAB_NO_PULL: '1' });
     expect(r.code, r.out).toBe(2);
     expect(r.out).toMatch(/EIMAGE: debootstrap failed/);
     expect(r.out).toMatch(/Failed getting release file/);
@@ -74,7 +79,7 @@ describe('every kind of run ends with the right outcome and leaves nothing behin
     expect([...statuses]).toEqual(['error:EIMAGE']);
     expect(r.report.infrastructureErrors[0]).toMatch(/^EIMAGE: .*remedy:/s);
     expect(await countLabObjects({ run: runId })).toEqual({ containers: 0, networks: 0 });
-  }, 120_000);
+  }, 900_000);
 
   it('Postfix not ready within its timeout: ENOT_READY naming the wait, an error (never pass/fail), container and network removed', async () => {
     const scenario = loadScenario(path.join(FIXTURES, 'passes'));
@@ -108,10 +113,10 @@ describe('every kind of run ends with the right outcome and leaves nothing behin
 describe('a normal run leaves nothing behind', () => {
   it('all checks pass, exit 0, no containers or networks of the run remain', async () => {
     const runId = `normal-${process.pid}`;
-    const r = run(runId, ['--scenario', 'opportunistic-25']);
+    const r = await run(runId, ['--scenario', 'opportunistic-25']);
     expect(r.code, r.out).toBe(0);
     expect(await countLabObjects({ run: runId })).toEqual({ containers: 0, networks: 0 });
-  }, 300_000);
+  }, 900_000);
 });
 
 describe('docker itself agrees', () => {

@@ -7,12 +7,13 @@ import { PROJECT_ROOT, SCENARIOS_DIR } from '../../engine/paths.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
 import { loadScenario } from '../../scenario/load.js';
 import { useScenarioSession } from './scenario-fixture.js';
+import { childRunsInTurn } from './child-runs.js';
 import { runRawClient } from '../../smtp/raw-client.js';
 
 const CLI = path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs');
 
 describe('no secret reaches a report', () => {
-  it('a full run of the whole catalogue: no key material and no credential in its report or its output', () => {
+  it('a full run of the whole catalogue: no key material and no credential in its report or its output', () => childRunsInTurn(() => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-secrets-'));
     try {
       const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, SMTP_TLS_LAB_SCENARIOS: _s, ...env } = process.env;
@@ -38,7 +39,7 @@ describe('no secret reaches a report', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 600_000);
+  }), 900_000);
 });
 
 describe('keys and passwords: per run, 0600, read-only in the container, removed after', () => {
