@@ -3,6 +3,7 @@ import { ensureImage, imageTags, loadRecipe } from '../engine/images.js';
 import { docker } from '../engine/docker-cli.js';
 import { loadScenario } from '../scenario/load.js';
 import { PROJECT_ROOT, SCENARIOS_DIR } from '../engine/paths.js';
+import { childRunEnv } from '../engine/labels.js';
 import path from 'node:path';
 import { ScenarioSession } from '../lab/scenario-session.js';
 import { runCheck } from '../checks/run-check.js';
@@ -83,12 +84,11 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
   const fs = await import('node:fs');
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-bench-'));
   try {
-    const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, ...env } = process.env;
     const sampler = new ResourceSampler().start();
     const [ms, status] = await timed(
       () =>
         new Promise<number | null>((resolve) => {
-          spawn(process.execPath, [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--report-dir', reportDir], { env, stdio: 'ignore' }).on('close', resolve);
+          spawn(process.execPath, [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--report-dir', reportDir], { env: childRunEnv(), stdio: 'ignore' }).on('close', resolve);
         }),
     );
     const peaks = await sampler.stop();

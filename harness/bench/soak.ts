@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../engine/paths.js';
 import { countLabObjects } from '../engine/cleanup.js';
+import { childRunEnv } from '../engine/labels.js';
 import { forTerminal } from '../core/escape.js';
 import { ResourceSampler } from './resource-sampler.js';
 import type { Report } from '../report/types.js';
@@ -38,9 +39,8 @@ export async function soak(opts: { rounds: number; scenarios: readonly string[];
     for (let round = 1; round <= opts.rounds && !stopping; round++) {
       const reportDir = path.join(dir, String(round));
       const t = Date.now();
-      const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, ...base } = process.env;
       const runId = `soak-${process.pid}-${round}`;
-      const env = { ...base, SMTP_TLS_LAB_RUN_ID: runId };
+      const env = childRunEnv({ SMTP_TLS_LAB_RUN_ID: runId });
       const args = [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--report-dir', reportDir, ...(opts.scenarios.length ? ['--scenario', opts.scenarios.join(',')] : [])];
       const sampler = new ResourceSampler().start();
       const code = await new Promise<number | null>((resolve) => {

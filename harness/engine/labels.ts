@@ -28,6 +28,16 @@ process.env.SMTP_TLS_LAB_RUN_ID = RUN_ID;
 export const OWNER_PID: number = Number(process.env.SMTP_TLS_LAB_OWNER_PID || process.pid);
 process.env.SMTP_TLS_LAB_OWNER_PID = String(OWNER_PID);
 
+/**
+ * The environment for a child `run` of its own (soak rounds, the bench's catalogue, tests that
+ * start the CLI): everything of this process except its run id, owner and scenario selection,
+ * which the child must choose itself. `extra` is added on top.
+ */
+export function childRunEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, SMTP_TLS_LAB_SCENARIOS: _s, SMTP_TLS_LAB_SCENARIOS_DIR: _d, ...env } = process.env;
+  return { ...env, ...extra };
+}
+
 export function labLabels(extra: Record<string, string> = {}): Record<string, string> {
   return {
     [LAB_LABEL]: 'true',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../engine/paths.js';
+import { childRunEnv } from '../../engine/labels.js';
 import { childRunsInTurn } from './child-runs.js';
 import { loadScenario } from '../../scenario/load.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
@@ -16,9 +17,8 @@ const CLI = path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs');
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
   // The child is a run of its own: it must not inherit this run's id or owner.
-  const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, SMTP_TLS_LAB_SCENARIOS: _s, SMTP_TLS_LAB_SCENARIOS_DIR: _d, ...base } = process.env;
   return childRunsInTurn(() => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...base, ...env }, timeout: 300_000 });
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: childRunEnv(env), timeout: 300_000 });
     return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
   });
 }

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LabError } from '../../core/errors.js';
 import { countLabObjects } from '../../engine/cleanup.js';
 import { LabNetwork } from '../../engine/lab-network.js';
+import { childRunEnv } from '../../engine/labels.js';
 import { PROJECT_ROOT } from '../../engine/paths.js';
 import { effectiveConfig } from '../../postfix/effective-config.js';
 import { PostfixContainer } from '../../postfix/postfix-container.js';
@@ -30,10 +31,9 @@ function run(runId: string, args: string[], env: Record<string, string> = {}): P
 }
 
 function runNow(runId: string, args: string[], env: Record<string, string>): { code: number | null; out: string; report: Report; ms: number } {
-  const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, SMTP_TLS_LAB_SCENARIOS: _s, SMTP_TLS_LAB_SCENARIOS_DIR: _d, ...base } = process.env;
   const reportDir = path.join(tmp, runId);
   const started = Date.now();
-  const r = spawnSync(process.execPath, [CLI, 'run', ...args, '--report-dir', reportDir], { encoding: 'utf8', env: { ...base, ...env, SMTP_TLS_LAB_RUN_ID: runId }, timeout: 300_000 });
+  const r = spawnSync(process.execPath, [CLI, 'run', ...args, '--report-dir', reportDir], { encoding: 'utf8', env: childRunEnv({ ...env, SMTP_TLS_LAB_RUN_ID: runId }), timeout: 300_000 });
   const report = JSON.parse(fs.readFileSync(path.join(reportDir, 'latest', 'report.json'), 'utf8')) as Report;
   return { code: r.status, out: `${r.stdout}\n${r.stderr}`, report, ms: Date.now() - started };
 }
@@ -82,7 +82,7 @@ describe('every kind of run ends with the right outcome and leaves nothing behin
   }, 900_000);
 
   it('Postfix not ready within its timeout: ENOT_READY naming the wait, an error (never pass/fail), container and network removed', async () => {
-    const scenario = loadScenario(path.join(FIXTURES, 'passes'));
+    const config = effectiveConfig(loadScenario(path.join(FIXTURES, 'passes')), 'not-ready');
     const scenarioId = `not-ready-${process.pid}`;
     const network = await LabNetwork.create(scenarioId);
     let err: unknown;
@@ -92,8 +92,8 @@ describe('every kind of run ends with the right outcome and leaves nothing behin
       const c = await new PostfixContainer(inject('postfixImage'))
         .withScenarioId(scenarioId)
         .withLabNetwork(network)
-        .withMainCf(effectiveConfig(scenario, 'not-ready').mainCf)
-        .withMasterCf(effectiveConfig(scenario, 'not-ready').masterCf)
+        .withMainCf(config.mainCf)
+        .withMasterCf(config.masterCf)
         .withReadyTimeout(100)
         .start();
       await c.stop();

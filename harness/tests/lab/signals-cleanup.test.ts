@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../engine/paths.js';
 import { countLabObjects } from '../../engine/cleanup.js';
+import { childRunEnv, LAB_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, RUN_LABEL } from '../../engine/labels.js';
 import { withTimeout } from '../../core/timeouts.js';
 import { childRunsInTurn } from './child-runs.js';
 
@@ -19,11 +20,10 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-signals-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function startRun(runId: string, scenarios: string): ChildProcess {
-  const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, SMTP_TLS_LAB_SCENARIOS: _s, ...env } = process.env;
   // Its own process group (detached), so that a signal to the group reaches every process of
   // the run, as Ctrl-C in a terminal does.
   return spawn(process.execPath, [CLI, 'run', '--scenario', scenarios, '--concurrency', '1', '--report-dir', path.join(tmp, runId)], {
-    env: { ...env, SMTP_TLS_LAB_RUN_ID: runId },
+    env: childRunEnv({ SMTP_TLS_LAB_RUN_ID: runId }),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -86,7 +86,7 @@ describe('an interrupted run leaves nothing behind', () => {
 describe('smtp-tls-lab clean', () => {
   /** A lab-labelled network owned by `pid` under run `run`, as a run would make it. */
   function labNetwork(name: string, run: string, pid: number): void {
-    const labels = { 'org.smtp-tls-lab': 'true', 'org.smtp-tls-lab.run': run, 'org.smtp-tls-lab.pid': String(pid), 'org.smtp-tls-lab.host': os.hostname() };
+    const labels = { [LAB_LABEL]: 'true', [RUN_LABEL]: run, [OWNER_PID_LABEL]: String(pid), [OWNER_HOST_LABEL]: os.hostname() };
     const r = spawnSync('docker', ['network', 'create', '--internal', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), name], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
   }
@@ -98,8 +98,7 @@ describe('smtp-tls-lab clean', () => {
     labNetwork(`smtp-tls-lab-${deadRun}`, deadRun, Number(dead));
     labNetwork(`smtp-tls-lab-${liveRun}`, liveRun, process.pid);
     try {
-      const { SMTP_TLS_LAB_RUN_ID: _r, SMTP_TLS_LAB_OWNER_PID: _o, ...env } = process.env;
-      const r = spawnSync(process.execPath, [CLI, 'clean'], { env, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, [CLI, 'clean'], { env: childRunEnv(), encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0);
       // Any run starting meanwhile (other test files start runs) also removes dead runs' objects,
       // so the count may be 0 here; what must hold is that the dead run's network is gone after.
