@@ -14,6 +14,12 @@ import { writeReport } from '../report/write-report.js';
 
 const say = (l: string) => process.stderr.write(`${l}\n`);
 
+/** A lab error for the terminal: code and message, then each line of its detail, escaped. */
+function sayLabError(e: LabError): void {
+  say(`smtp-tls-lab: ${e.code}: ${forTerminal(e.message, 4000)}`);
+  for (const line of e.detail?.split('\n') ?? []) say(`  ${forTerminal(line, 4000)}`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   const spec = COMMANDS.find((c) => c.name === command);
@@ -43,8 +49,7 @@ async function main(argv: string[]): Promise<number> {
       } catch (err) {
         const e = asLabError(err);
         const file = writeReport(reportDir, notRunReport(entries, e, startedAt));
-        say(`smtp-tls-lab: ${e.code}: ${forTerminal(e.message, 4000)}`);
-        for (const line of e.detail?.split('\n') ?? []) say(`  ${forTerminal(line, 4000)}`);
+        sayLabError(e);
         process.stdout.write(`
 ${entries.length} scenario(s) not run: the lab could not start (${e.code})
 report: ${file}
@@ -116,8 +121,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     const e = asLabError(err);
-    say(`smtp-tls-lab: ${e.code}: ${forTerminal(e.message, 4000)}`);
-    for (const line of e.detail?.split('\n') ?? []) say(`  ${forTerminal(line, 4000)}`);
+    sayLabError(e);
     if (e.code === 'EINTERNAL' && err instanceof Error && err.stack) say(err.stack);
     process.exit(2);
   },

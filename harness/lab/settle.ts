@@ -3,6 +3,9 @@ import { deepFreeze } from '../core/freeze.js';
 import type { CheckResult } from '../checks/result.js';
 import type { CheckSpec } from '../scenario/types.js';
 
+/** The one check a scenario whose file did not load is reported with. */
+export const SCENARIO_FILE_CHECK = { id: 'scenario-file', title: 'The scenario file loads', why: '' } as const;
+
 /** The record of a check that could not run because the lab failed before it (load, start). */
 export function errorResult(check: Pick<CheckSpec, 'id' | 'title' | 'why'> & { configSays?: string }, err: unknown): CheckResult {
   const e = asLabError(err);

@@ -1,5 +1,5 @@
 import type { LabError } from '../core/errors.js';
-import { errorResult } from '../lab/settle.js';
+import { errorResult, SCENARIO_FILE_CHECK } from '../lab/settle.js';
 import type { CatalogueEntry } from '../scenario/load.js';
 import { buildReport } from './build-report.js';
 import type { Report, ScenarioReport } from './types.js';
@@ -18,7 +18,7 @@ export function notRunReport(entries: readonly CatalogueEntry[], reason: LabErro
     seeds: e.scenario?.seeds ?? [],
     startupMs: null,
     error: (e.error ?? reason).toRecord(),
-    checks: (e.scenario?.checks ?? [{ id: 'scenario-file', title: 'The scenario file loads', why: '' }]).map((c) => errorResult(c, e.error ?? reason)),
+    checks: (e.scenario?.checks ?? [SCENARIO_FILE_CHECK]).map((c) => errorResult(c, e.error ?? reason)),
     logEvents: [],
     mainCf: null,
     cleanupProblems: [],

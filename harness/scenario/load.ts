@@ -196,10 +196,10 @@ function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly 
   };
 }
 
-/** Load and validate scenarios/<id>/scenario.json. Throws ScenarioFileError / LabError with file, field and remedy. */
 /** A scenario's whole budget (start and every check) unless its file says otherwise. */
 export const DEFAULT_SCENARIO_TIMEOUT_S = 300;
 
+/** Load and validate scenarios/<id>/scenario.json. Throws ScenarioFileError / LabError with file, field and remedy. */
 export function loadScenario(dir: string): Scenario {
   const file = path.join(dir, 'scenario.json');
   if (!fs.existsSync(file)) throw new ScenarioFileError(file, '', 'a scenario.json file', undefined, 'every folder under scenarios/ needs a scenario.json');

@@ -8,7 +8,7 @@ import type { TaskMeta } from '@vitest/runner';
 import { runCheck } from '../../checks/run-check.js';
 import { SCENARIOS_DIR } from '../../engine/paths.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
-import { errorResult, settle } from '../../lab/settle.js';
+import { errorResult, SCENARIO_FILE_CHECK, settle } from '../../lab/settle.js';
 import type { ScenarioMeta } from '../../lab/meta.js';
 import { DEFAULT_SCENARIO_TIMEOUT_S, loadCatalogue } from '../../scenario/load.js';
 import { ScenarioBudget } from '../../lab/scenario-budget.js';
@@ -72,7 +72,7 @@ describe('catalogue', () => {
         meta(suite.meta, { logEvents, cleanupProblems: problems });
       }, 120_000);
 
-      const checks = entry.scenario?.checks ?? [{ id: 'scenario-file', title: 'The scenario file loads', why: '' }];
+      const checks = entry.scenario?.checks ?? [SCENARIO_FILE_CHECK];
       for (const check of checks) {
         it.sequential(check.id, async ({ task, skip }) => {
           const result = !session || !('service' in check)

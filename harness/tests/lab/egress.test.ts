@@ -4,6 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { LabError } from '../../core/errors.js';
 import { countLabObjects } from '../../engine/cleanup.js';
 import { labLabels } from '../../engine/labels.js';
+import { withoutNetAdmin } from '../../engine/isolation.js';
 import { PostfixContainer } from '../../postfix/postfix-container.js';
 import { PostfixLog } from '../../postfix/log-stream.js';
 import { PostfixReadyWaitStrategy } from '../../postfix/ready-wait-strategy.js';
@@ -23,7 +24,7 @@ const TEST_NETS = ['192.0.2.1', '198.51.100.1', '203.0.113.1', '2001:db8::1'];
 const NET_ADMIN_BIT = 1n << 12n;
 
 function dockerExec(id: string, script: string): { status: number | null; out: string } {
-  const r = spawnSync('docker', ['exec', id, 'setpriv', '--bounding-set=-net_admin', '--', 'bash', '-c', script], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync('docker', ['exec', id, ...withoutNetAdmin(['bash', '-c', script])], { encoding: 'utf8', timeout: 20_000 });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
