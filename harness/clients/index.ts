@@ -40,13 +40,6 @@ export interface ClientContext {
 
 export type LabClient = (req: ClientRequest, ctx: ClientContext) => Promise<ClientOutcome>;
 
-/** Request options each client cannot honour; a check asking for one is refused when it loads. */
-export const UNSUPPORTED: Readonly<Record<ClientName, readonly string[]>> = {
-  raw: [],
-  nodemailer: ['plaintextProbe', 'forceStarttls', 'stopAfter', 'injectAfterStarttls', 'renegotiate', 'resume'],
-  openssl: ['plaintextProbe', 'forceStarttls', 'message', 'auth', 'stopAfter:banner', 'stopAfter:ehlo', 'injectAfterStarttls', 'renegotiate'],
-};
-
 const CLIENTS: Partial<Record<ClientName, LabClient>> = {
   nodemailer: (req) => runNodemailer(req),
   openssl: async (req, ctx) => {

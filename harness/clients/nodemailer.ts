@@ -61,14 +61,16 @@ export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> 
   const id = randomUUID();
   let tlsDetails: TlsDetails | null = null;
   let localPort: number | null = null;
+  let localAddress: string | null = null;
   let upgraded = req.mode === 'implicit';
   let lastServerCode = 0;
 
   const unwatch = watchTlsSockets(id, (socket, underlying) => {
-    if (underlying) localPort = underlying.localPort ?? null;
+    if (underlying) [localPort, localAddress] = [underlying.localPort ?? null, underlying.localAddress ?? null];
     socket.once('secureConnect', () => {
       tlsDetails = describeTlsSocket(socket, req.tls);
       localPort ??= socket.localPort ?? null;
+      localAddress ??= socket.localAddress ?? null;
       note('*', `TLS established: ${tlsDetails.protocol} ${tlsDetails.cipher.openssl}`);
     });
   });
@@ -138,9 +140,9 @@ export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> 
     target: { host: req.host, port: req.port, mode: req.mode },
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
+    localAddress,
     localPort,
     banner: firstReply(transcript),
-    bannerTls: firstReply(transcript) ? req.mode === 'implicit' : null,
     capabilities: { beforeTls: req.mode === 'implicit' ? null : caps.before, afterTls: req.mode === 'plain' ? null : caps.after },
     starttlsReply: replyAfter(transcript, /^STARTTLS$/i),
     probe: null,

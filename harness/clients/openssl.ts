@@ -138,10 +138,10 @@ async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, fi
     target: { host: req.host, port: req.port, mode: req.mode },
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
+    localAddress: client.address,
     localPort,
     // With -starttls s_client swallows the plaintext greeting; with implicit TLS it prints it.
     banner: req.mode === 'implicit' ? (p.replies.find((r) => r.code === 220) ?? null) : null,
-    bannerTls: req.mode === 'implicit' && p.replies.some((r) => r.code === 220) ? true : null,
     capabilities: { beforeTls: null, afterTls: afterTls ? afterTls.lines.slice(1).map((l) => l.trim()) : null },
     starttlsReply: null,
     probe: null,
@@ -159,7 +159,7 @@ async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, fi
             sessionReused: p.reused,
             secureRenegotiation: p.secureRenegotiation,
             compression: p.compression,
-            sni: t.servername ?? null,
+            sniSent: t.servername ?? null,
           }
         : null,
     auth: null,

@@ -4,7 +4,7 @@ import { LabError, asLabError } from '../core/errors.js';
 import { KEY_SPECS } from '../certs/lab-pki.js';
 import { parseMatcher, type Matcher } from '../checks/matchers.js';
 import type { ClientName } from '../tls/observation.js';
-import { UNSUPPORTED } from '../clients/index.js';
+import { UNSUPPORTED } from '../clients/capabilities.js';
 import { byIanaName, byOpenSslName } from '../enum/cipher-suites.js';
 import { Reader, ScenarioFileError } from './validate.js';
 import type { CertificateSpec, CheckSpec, ClientSpec, ClientTlsSpec, MapSpec, Scenario } from './types.js';

@@ -227,6 +227,7 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
   let session: Buffer | null = null;
   let probeReply: SmtpReply | null = null;
   let localPort: number | null = null;
+  let localAddress: string | null = null;
   let injection: TlsObservation['injection'] = null;
   let renegotiation: TlsObservation['renegotiation'] = null;
   const nodeTls = toNodeTlsOptions(o.tls ?? {});
@@ -251,9 +252,11 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
       s.stage = 'handshake';
       const sock = await upgrade({ host: o.host, port: o.port });
       localPort = sock.localPort ?? null;
+      localAddress = sock.localAddress ?? null;
     } else {
       const sock = await connectTcp(s, o.host, o.port, t.connect);
       localPort = sock.localPort ?? null;
+      localAddress = sock.localAddress ?? null;
       s.attach(sock);
     }
     s.note('*', `connected to ${o.host}:${o.port} from port ${localPort} (${o.mode})`);
@@ -382,9 +385,9 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
       target: { host: o.host, port: o.port, mode: o.mode },
       startedAt,
       durationMs: Date.now() - s.started,
+      localAddress,
       localPort,
       banner,
-      bannerTls: banner ? o.mode === 'implicit' : null,
       capabilities: { beforeTls: before, afterTls: after },
       starttlsReply,
       probe: probeReply && o.plaintextProbe ? { command: o.plaintextProbe, reply: probeReply } : null,

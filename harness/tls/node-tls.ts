@@ -124,6 +124,6 @@ export function describeTlsSocket(sock: tls.TLSSocket, o: TlsClientOptions): Tls
     sessionReused: sock.isSessionReused(),
     secureRenegotiation: null,
     compression: null,
-    sni: o.servername ?? null,
+    sniSent: o.servername ?? null,
   };
 }

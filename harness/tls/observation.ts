@@ -1,4 +1,5 @@
 import type { LabErrorRecord } from '../core/errors.js';
+import type { Shape } from '../core/shape.js';
 
 /**
  * What one client saw in one connection. Every client (the raw STARTTLS client, nodemailer,
@@ -68,8 +69,11 @@ export interface TlsDetails {
   readonly secureRenegotiation: boolean | null;
   /** Compression in use, when the client can tell (openssl: "NONE"); null otherwise. */
   readonly compression: string | null;
-  /** Server name the client sent (SNI), or null. */
-  readonly sni: string | null;
+  /**
+   * Server name the client sent (SNI), or null. A request value, not the server's answer:
+   * expectations may not name it (the certificate the server chose is the answer).
+   */
+  readonly sniSent: string | null;
 }
 
 export interface Delivery {
@@ -84,11 +88,10 @@ export interface TlsObservation {
   readonly target: { readonly host: string; readonly port: number; readonly mode: TlsMode };
   readonly startedAt: string;
   readonly durationMs: number;
-  /** The client's own TCP port: Postfix logs it, which pairs log events with this connection. */
+  /** The client's own address and TCP port: Postfix logs both, which pairs log events with this connection. */
+  readonly localAddress: string | null;
   readonly localPort: number | null;
   readonly banner: SmtpReply | null;
-  /** Whether the greeting arrived inside TLS (implicit TLS, port 465) or in plaintext. */
-  readonly bannerTls: boolean | null;
   readonly capabilities: { readonly beforeTls: readonly string[] | null; readonly afterTls: readonly string[] | null };
   readonly starttlsReply: SmtpReply | null;
   /** A command sent before TLS on purpose (e.g. MAIL FROM, to see it refused) and its reply. */
@@ -100,8 +103,66 @@ export interface TlsObservation {
   /** Session resumption, when the check asked for it: this observation is the second connection, offering the first's session. */
   readonly resumption: { readonly firstConnectionGotSession: boolean; readonly offered: boolean } | null;
   readonly tls: TlsDetails | null;
+  /** The AUTH command the client really sent and the server's final reply to it, from the transcript; null when no AUTH was sent. */
   readonly auth: { readonly mechanism: string; readonly reply: SmtpReply } | null;
   readonly delivery: Delivery | null;
   readonly transcript: readonly TranscriptEntry[];
   readonly error: LabErrorRecord | null;
 }
+
+const REPLY = { code: 'leaf', lines: 'list' } as const;
+
+/**
+ * The observation's one schema: every path an expectation may name comes from here, and the
+ * compiler holds it to the TlsObservation type (a key added to the type and not here, or the
+ * other way round, does not compile).
+ */
+export const OBSERVATION_SHAPE: Shape<TlsObservation> = {
+  schema: 'leaf',
+  client: 'leaf',
+  target: { host: 'leaf', port: 'leaf', mode: 'leaf' },
+  startedAt: 'leaf',
+  durationMs: 'leaf',
+  localAddress: 'leaf',
+  localPort: 'leaf',
+  banner: REPLY,
+  capabilities: { beforeTls: 'list', afterTls: 'list' },
+  starttlsReply: REPLY,
+  probe: { command: 'leaf', reply: REPLY },
+  injection: { command: 'leaf', survived: 'leaf', firstReplyInTls: REPLY },
+  renegotiation: { accepted: 'leaf', error: 'leaf', connectionClosed: 'leaf' },
+  resumption: { firstConnectionGotSession: 'leaf', offered: 'leaf' },
+  tls: {
+    protocol: 'leaf',
+    cipher: { openssl: 'leaf', iana: 'leaf', bits: 'leaf' },
+    keyExchange: { type: 'leaf', group: 'leaf', bits: 'leaf' },
+    peerCertificate: {
+      subject: 'leaf',
+      commonName: 'leaf',
+      sans: 'list',
+      issuer: 'leaf',
+      notBefore: 'leaf',
+      notAfter: 'leaf',
+      sha256: 'leaf',
+      keyType: 'leaf',
+      keyBits: 'leaf',
+      curve: 'leaf',
+      chainLength: 'leaf',
+    },
+    verification: { verified: 'leaf', chainError: 'leaf', name: 'leaf', nameError: 'leaf' },
+    sessionReused: 'leaf',
+    secureRenegotiation: 'leaf',
+    compression: 'leaf',
+    sniSent: 'leaf',
+  },
+  auth: { mechanism: 'leaf', reply: REPLY },
+  delivery: { accepted: 'leaf', reply: REPLY, queueId: 'leaf' },
+  transcript: { list: { t: 'leaf', dir: 'leaf', text: 'leaf' } },
+  error: { code: 'leaf', stage: 'leaf', message: 'leaf', detail: 'leaf' },
+};
+
+/**
+ * Paths that echo what the client was asked to do, or bookkeeping, rather than what the
+ * server did: an expectation on them could never fail because of the server.
+ */
+export const REQUEST_ECHO_PATHS: readonly string[] = ['schema', 'client', 'target', 'startedAt', 'durationMs', 'localAddress', 'localPort', 'tls.sniSent'];
