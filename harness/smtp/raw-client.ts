@@ -4,6 +4,7 @@ import { LabError, asLabError, type Stage } from '../core/errors.js';
 import { deepFreeze } from '../core/freeze.js';
 import { withTimeout } from '../core/timeouts.js';
 import { DEFAULT_REPLY_LIMITS, ReplyReader, type ReplyLimits } from './reply-reader.js';
+import { renegotiate } from '../tls/renegotiate.js';
 import { describeTlsSocket, type TlsClientOptions, toNodeTlsOptions, tlsErrorMessage } from '../tls/node-tls.js';
 import { OBSERVATION_SCHEMA, type SmtpReply, type TlsDetails, type TlsMode, type TlsObservation, type TranscriptEntry } from '../tls/observation.js';
 
@@ -194,21 +195,12 @@ function handshake(s: Session, opts: tls.ConnectionOptions, ms: number): Promise
   );
 }
 
-/** Client-initiated renegotiation: the server either performs it, refuses it with an alert, or drops the line. */
-async function renegotiate(s: Session, sock: tls.TLSSocket, ms: number): Promise<NonNullable<TlsObservation['renegotiation']>> {
+/** Client-initiated renegotiation, with its outcome in the transcript. */
+async function renegotiateNoted(s: Session, sock: tls.TLSSocket, ms: number): Promise<NonNullable<TlsObservation['renegotiation']>> {
   s.note('*', 'client-initiated renegotiation requested');
-  const result = await withTimeout(
-    'tls-renegotiation',
-    ms,
-    new Promise<{ accepted: boolean; error: string | null }>((resolve) => {
-      const ok = sock.renegotiate({ rejectUnauthorized: false }, (err) => resolve({ accepted: !err, error: err ? tlsErrorMessage(err) : null }));
-      if (!ok) resolve({ accepted: false, error: 'the client could not start a renegotiation (TLS 1.3 has none)' });
-    }),
-    { stage: 'handshake' },
-  ).catch((e: Error) => ({ accepted: false, error: e.message }));
-  const connectionClosed = sock.destroyed || !sock.writable;
-  s.note('*', `renegotiation ${result.accepted ? 'accepted' : `refused: ${result.error}`}${connectionClosed ? '; connection closed' : ''}`);
-  return { ...result, connectionClosed };
+  const outcome = await renegotiate(sock, ms);
+  s.note('*', `renegotiation ${outcome.accepted ? 'accepted' : `refused: ${outcome.error}`}${outcome.connectionClosed ? '; connection closed' : ''}`);
+  return outcome;
 }
 
 export async function runRawClient(o: RawClientOptions): Promise<RawClientResult> {
@@ -319,7 +311,7 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
 
     if (o.renegotiate && s.socket instanceof tls.TLSSocket) {
       s.stage = 'handshake';
-      renegotiation = await renegotiate(s, s.socket, Math.min(t.handshake, 3_000));
+      renegotiation = await renegotiateNoted(s, s.socket, Math.min(t.handshake, 3_000));
       s.stage = 'ehlo';
       // Whatever the answer, is the session still usable? A NOOP tells.
       if (!renegotiation.connectionClosed) await s.command('NOOP', 'noop-after-renegotiation-reply', t.reply);
