@@ -2,36 +2,69 @@ import type { PostfixLog } from '../postfix/log-stream.js';
 import type { PostfixLogEvent } from '../postfix/log-parser.js';
 
 /**
- * Pairs Postfix log events with one client connection. smtpd logs the client port
- * (smtpd_client_port_logging = yes in the lab base), and one smtpd process serves one
- * connection at a time, so the events of a connection are those of that smtpd process from
- * "connect from ...:port" to "disconnect from ...:port", plus every line about the queue ids
- * that connection created.
+ * Which of Postfix's log events belong to one check's connection. A strategy per kind of
+ * connection: inbound checks pair smtpd's `connect from …[addr]:port`; outbound checks (the
+ * sending Postfix) will pair by queue id, because smtp(8) logs the server's port, not its own.
  */
-export function connectionEvents(events: readonly PostfixLogEvent[], port: number): PostfixLogEvent[] {
-  const start = events.findIndex((e) => e.type === 'connect' && e.peer.port === port);
-  if (start < 0) return [];
-  const { program, pid } = events[start]!;
-  const out: PostfixLogEvent[] = [];
-  const queueIds = new Set<string>();
-  for (let i = start; i < events.length; i++) {
-    const e = events[i]!;
-    if (e.program === program && e.pid === pid) {
-      out.push(e);
-      if (e.type === 'queue-client') queueIds.add(e.queueId);
-      if (e.type === 'disconnect' && e.peer.port === port) break;
-    }
-  }
-  const queued = events.filter((e) => !out.includes(e) && queueIds.size > 0 && [...queueIds].some((q) => e.raw.includes(`: ${q}: `)));
-  return [...out, ...queued];
+export interface LogCorrelation<Ref> {
+  readonly name: string;
+  /** Wait until Postfix has logged the end of this connection. */
+  waitForEnd(log: PostfixLog, ref: Ref, timeoutMs?: number): Promise<void>;
+  /** The connection's own events, in order. */
+  events(log: PostfixLog, ref: Ref): PostfixLogEvent[];
 }
 
-/** Wait until Postfix has logged the end of the connection from this client port. */
-export async function waitForConnectionEnd(log: PostfixLog, port: number, timeoutMs = 10_000): Promise<void> {
-  await log.waitFor(`postfix-disconnect (client port ${port})`, (e) => (e.type === 'disconnect' || e.type === 'lost-connection') && e.peer.port === port, timeoutMs);
-  // "lost connection" comes just before "disconnect"; wait for the disconnect line too.
-  await log.waitFor(`postfix-disconnect (client port ${port})`, (e) => e.type === 'disconnect' && e.peer.port === port, timeoutMs);
+/** A client connection into smtpd: its address and port as Postfix logs them, and the log position before it opened. */
+export interface InboundConnection {
+  readonly address: string | null;
+  readonly port: number;
+  /** `log.size` taken before the client connected: only later lines can be about this connection. */
+  readonly since: number;
 }
+
+/** Node reports IPv4 peers on dual-stack sockets as ::ffff:a.b.c.d; Postfix logs a.b.c.d. */
+function sameAddress(logged: string, client: string | null): boolean {
+  return client === null || logged === client.replace(/^::ffff:/, '');
+}
+
+function isThisPeer(e: PostfixLogEvent, c: InboundConnection): boolean {
+  return 'peer' in e && e.peer.port === c.port && sameAddress(e.peer.addr, c.address);
+}
+
+/**
+ * smtpd logs the client's address and port (smtpd_client_port_logging = yes in the lab base),
+ * and one smtpd process serves one connection at a time, so a connection's events are those
+ * of that smtpd process from its `connect from` line to its `disconnect from` line, plus
+ * every line about the queue ids the connection created. Ports alone are not enough: the
+ * openssl client's ports overlap the host's ephemeral range, so both address and port must
+ * match, and only lines logged after the connection opened.
+ */
+export const inboundSmtpd: LogCorrelation<InboundConnection> = {
+  name: 'smtpd connect/disconnect by client address and port',
+  async waitForEnd(log, c, timeoutMs = 10_000) {
+    const name = `postfix-disconnect (client ${c.address ?? '?'}:${c.port})`;
+    // "lost connection" comes just before "disconnect"; the disconnect line ends the connection.
+    await log.waitFor(name, (e) => e.type === 'disconnect' && isThisPeer(e, c), timeoutMs, c.since);
+  },
+  events(log, c) {
+    const events = log.since(c.since);
+    const start = events.findIndex((e) => e.type === 'connect' && isThisPeer(e, c));
+    if (start < 0) return [];
+    const { program, pid } = events[start]!;
+    const out: PostfixLogEvent[] = [];
+    const queueIds = new Set<string>();
+    for (let i = start; i < events.length; i++) {
+      const e = events[i]!;
+      if (e.program === program && e.pid === pid) {
+        out.push(e);
+        if (e.type === 'queue-client') queueIds.add(e.queueId);
+        if (e.type === 'disconnect' && isThisPeer(e, c)) break;
+      }
+    }
+    const queued = queueIds.size === 0 ? [] : events.filter((e) => !out.includes(e) && [...queueIds].some((q) => e.raw.includes(`: ${q}: `)));
+    return [...out, ...queued];
+  },
+};
 
 /** Wait until a delivery agent has logged the outcome for this queue id. */
 export function waitForDelivery(log: PostfixLog, queueId: string, timeoutMs = 20_000): Promise<PostfixLogEvent> {

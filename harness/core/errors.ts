@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   ENOT_READY: { meaning: 'a lab container did not become ready in time', infrastructure: true },
   EDEADLINE: { meaning: "the scenario's time budget (timeoutSeconds) was spent before this check ended; no verdict", infrastructure: true },
   ESCENARIO: { meaning: 'a scenario file is invalid', infrastructure: true },
+  ENO_ASSERTIONS: { meaning: 'a check ended without judging anything (no assertion was made), so it is no verdict', infrastructure: true },
   ECERT_FILE: { meaning: 'a certificate or key file named by a scenario is missing or unreadable', infrastructure: true },
   ETOOL: { meaning: 'a client tool the check needs is missing', infrastructure: true },
   ECLIENT_CAPABILITY: { meaning: 'the client could not offer what the check asked for (its own TLS library refused)', infrastructure: true },

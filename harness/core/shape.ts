@@ -6,8 +6,8 @@
  * path is an error when the file loads instead of a check that reads `undefined`.
  *
  * - 'leaf': a string, number, boolean or null
- * - 'list': a list of plain values (the path ends here)
- * - { list: shape }: a list of records (the path ends here; the records are described for readers)
+ * - 'list': a list of plain values; the path may go on with an index ("lines.0") or "length"
+ * - { list: shape }: a list of records; an index goes on into the record, "length" ends it
  * - 'record': an object with free keys (Record<string, …>); one more path part is allowed
  * - an object: its keys
  */
@@ -34,6 +34,13 @@ export function resolvesIn(shape: AnyShape, path: string): boolean {
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
     if (cur === 'record') return i === parts.length - 1;
+    if (cur === 'list' || (typeof cur === 'object' && !isObjectShape(cur))) {
+      if (part === 'length') return i === parts.length - 1;
+      if (!/^\d+$/.test(part)) return false;
+      if (cur === 'list') return i === parts.length - 1;
+      cur = (cur as { readonly list: AnyShape }).list;
+      continue;
+    }
     if (!isObjectShape(cur)) return false;
     if (!Object.prototype.hasOwnProperty.call(cur, part)) return false;
     cur = (cur as { readonly [key: string]: AnyShape })[part]!;

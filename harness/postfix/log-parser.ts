@@ -19,6 +19,7 @@
  *
  * Every event keeps the raw line. Unknown lines become { type: 'other' } rather than errors.
  */
+import type { Shape } from '../core/shape.js';
 
 export interface Peer {
   readonly name: string;
@@ -223,3 +224,58 @@ export function parseLog(text: string): PostfixLogEvent[] {
     .filter((l) => l.trim() !== '')
     .map(parseLogLine);
 }
+
+/** The event of one type, from the union above. */
+export type PostfixLogEventOf<T extends PostfixLogEventType> = PostfixLogEvent extends infer E ? (E extends { readonly type: infer U } ? (T extends U ? E : never) : never) : never;
+
+const BASE_SHAPE = { raw: 'leaf', time: 'leaf', program: 'leaf', pid: 'leaf', type: 'leaf' } as const;
+const PEER_SHAPE = { name: 'leaf', addr: 'leaf', port: 'leaf' } as const;
+const KEY_SHAPE = { name: 'leaf', curve: 'leaf', bits: 'leaf' } as const;
+const TEXT_SHAPE = { ...BASE_SHAPE, text: 'leaf' } as const;
+
+/**
+ * The fields of each event type, held by the compiler to the union above: an event type added
+ * to the parser and not here does not compile. Scenario files name event types and fields;
+ * the loader takes both from this table, so there is no second list to keep in step.
+ */
+export const LOG_EVENT_SHAPES: { readonly [T in PostfixLogEventType]: Shape<PostfixLogEventOf<T>> } = {
+  'daemon-started': { ...BASE_SHAPE, version: 'leaf' },
+  connect: { ...BASE_SHAPE, peer: PEER_SHAPE },
+  disconnect: { ...BASE_SHAPE, peer: PEER_SHAPE, commands: 'record' },
+  'lost-connection': { ...BASE_SHAPE, after: 'leaf', peer: PEER_SHAPE },
+  'tls-established': {
+    ...BASE_SHAPE,
+    trust: 'leaf',
+    reused: 'leaf',
+    direction: 'leaf',
+    peer: PEER_SHAPE,
+    sni: 'leaf',
+    protocol: 'leaf',
+    cipher: 'leaf',
+    cipherBits: { used: 'leaf', algorithm: 'leaf' },
+    keyExchange: KEY_SHAPE,
+    serverSignature: { ...KEY_SHAPE, digest: 'leaf' },
+    clientSignature: { ...KEY_SHAPE, digest: 'leaf' },
+  },
+  'tls-handshake-error': { ...BASE_SHAPE, role: 'leaf', peer: PEER_SHAPE, code: 'leaf' },
+  'tls-library-problem': { ...BASE_SHAPE, reason: 'leaf', text: 'leaf' },
+  'queue-client': { ...BASE_SHAPE, queueId: 'leaf', peer: PEER_SHAPE },
+  delivery: { ...BASE_SHAPE, queueId: 'leaf', to: 'leaf', relay: 'leaf', delay: 'leaf', dsn: 'leaf', status: 'leaf', reason: 'leaf' },
+  reject: { ...BASE_SHAPE, queueId: 'leaf', stage: 'leaf', peer: PEER_SHAPE, reply: 'leaf' },
+  warning: TEXT_SHAPE,
+  fatal: TEXT_SHAPE,
+  panic: TEXT_SHAPE,
+  'tls-state': { ...BASE_SHAPE, role: 'leaf', state: 'leaf' },
+  'tls-alert': { ...BASE_SHAPE, direction: 'leaf', level: 'leaf', description: 'leaf' },
+  'tls-session': { ...TEXT_SHAPE, reused: 'leaf' },
+  'tls-setup': TEXT_SHAPE,
+  'tls-dump': TEXT_SHAPE,
+  'tls-peer-certificate': { ...BASE_SHAPE, subjectCN: 'leaf', issuer: 'leaf', fingerprint: 'leaf', pkeyFingerprint: 'leaf' },
+  'tls-data': { ...BASE_SHAPE, direction: 'leaf', bytes: 'leaf', text: 'leaf' },
+  entrypoint: { ...TEXT_SHAPE, failed: 'leaf' },
+  postconf: { ...TEXT_SHAPE, level: 'leaf' },
+  other: TEXT_SHAPE,
+};
+
+/** Every event type the parser produces. */
+export const LOG_EVENT_TYPES = Object.keys(LOG_EVENT_SHAPES) as PostfixLogEventType[];

@@ -92,14 +92,16 @@ export class PostfixLog {
     return this.events.slice(Math.max(0, marker - this.dropped));
   }
 
+  /** `since`: a marker from `size`; only events after it count (older lines of another connection must not answer the wait). */
   waitFor<T extends PostfixLogEvent>(
     name: string,
     match: (e: PostfixLogEvent) => e is T,
     timeoutMs: number,
+    since?: number,
   ): Promise<T>;
-  waitFor(name: string, match: (e: PostfixLogEvent) => boolean, timeoutMs: number): Promise<PostfixLogEvent>;
-  waitFor(name: string, match: (e: PostfixLogEvent) => boolean, timeoutMs: number): Promise<PostfixLogEvent> {
-    const seen = this.events.find(match);
+  waitFor(name: string, match: (e: PostfixLogEvent) => boolean, timeoutMs: number, since?: number): Promise<PostfixLogEvent>;
+  waitFor(name: string, match: (e: PostfixLogEvent) => boolean, timeoutMs: number, since = 0): Promise<PostfixLogEvent> {
+    const seen = this.since(since).find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const cleanup = () => {

@@ -69,3 +69,16 @@ export function listeningPorts(entries: readonly MasterCfEntry[]): { service: st
   }
   return out;
 }
+
+/**
+ * How a client reaches TLS on an inet service: 'implicit' for a wrapper-mode service
+ * (smtpd_tls_wrappermode=yes, or the well-known 465), else 'starttls'. `service` is a
+ * master.cf service name or a port.
+ */
+export function serviceTlsMode(entries: readonly MasterCfEntry[], service: string): 'implicit' | 'starttls' {
+  const ports = listeningPorts(entries);
+  const hit = ports.find((p) => p.service === service || String(p.port) === service);
+  const entry = hit ? entries.find((e) => e.type === 'inet' && e.service === hit.service) : undefined;
+  if (entry && /-o\s+smtpd_tls_wrappermode=yes\b/.test(entry.text)) return 'implicit';
+  return hit?.port === 465 || service === 'smtps' || service === 'submissions' ? 'implicit' : 'starttls';
+}

@@ -2,19 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError, asLabError } from '../core/errors.js';
 import { KEY_SPECS } from '../certs/lab-pki.js';
-import { parseMatcher, type Matcher } from '../checks/matchers.js';
-import type { ClientName } from '../tls/observation.js';
-import { UNSUPPORTED } from '../clients/capabilities.js';
-import { byIanaName, byOpenSslName } from '../enum/cipher-suites.js';
+import { readCheck } from '../checks/kinds/specs.js';
+import { effectiveConfig } from '../postfix/effective-config.js';
+import { parseMasterCf, serviceTlsMode } from '../postfix/master-cf.js';
 import { Reader, ScenarioFileError } from './validate.js';
-import type { CertificateSpec, CheckSpec, ClientSpec, ClientTlsSpec, MapSpec, Scenario } from './types.js';
+import { DEFAULT_NODES, type BreakItSpec, type CertificateSpec, type LabNodeSpec, type MapSpec, type Scenario } from './types.js';
 import { checkReferences } from './references.js';
+import { applyBreakIt } from './break-it.js';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_FILE_BYTES = 256 * 1024;
-const LOG_EVENTS = ['tls-established', 'tls-handshake-error', 'tls-library-problem', 'tls-state', 'tls-alert', 'tls-session', 'tls-setup', 'tls-dump', 'tls-data', 'tls-peer-certificate', 'connect', 'disconnect', 'lost-connection', 'reject', 'delivery', 'queue-client', 'warning', 'fatal'] as const;
-const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+const PARAM = /^[a-z][a-z0-9_]*$/;
 
 /** Read a file the scenario names. Only plain names inside the scenario folder: no paths, no "..". */
 function readScenarioFile(dir: string, scenarioFile: string, r: Reader): { file: string; text: string } {
@@ -50,150 +49,75 @@ function readCertificates(r: Reader): CertificateSpec[] {
   });
 }
 
-function readTls(r: Reader, certNames: readonly string[]): ClientTlsSpec {
-  r.object(['minVersion', 'maxVersion', 'ciphers', 'ciphersuites', 'groups', 'securityLevel', 'servername', 'trust', 'verifyName', 'clientCertificate']);
-  const out: Record<string, unknown> = {};
-  if (r.has('minVersion')) out.minVersion = r.field('minVersion').oneOf(VERSIONS);
-  if (r.has('maxVersion')) out.maxVersion = r.field('maxVersion').oneOf(VERSIONS);
-  for (const k of ['ciphers', 'ciphersuites', 'groups', 'servername', 'verifyName'] as const) if (r.has(k)) out[k] = r.field(k).string(/^[A-Za-z0-9_.:@!+\-=]+$/, 'an OpenSSL-style list');
-  if (r.has('securityLevel')) out.securityLevel = r.field('securityLevel').number(0, 3);
-  if (r.has('trust')) out.trust = r.field('trust').oneOf(['lab', 'system'] as const);
-  if (r.has('clientCertificate')) {
-    const f = r.field('clientCertificate');
-    const name = f.string();
-    if (!certNames.includes(name)) f.fail(`the name of a certificate in this scenario (${certNames.join(', ') || 'none defined'})`, 'add it under "certificates"');
-    out.clientCertificate = name;
-  }
-  return out as ClientTlsSpec;
-}
-
-function readClient(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): ClientSpec {
-  r.object(['mode', 'ehloName', 'tls', 'forceStarttls', 'plaintextProbe', 'injectAfterStarttls', 'renegotiate', 'resume', 'stopAfter', 'message', 'auth', 'timeouts']);
-  const out: Record<string, unknown> = {};
-  if (r.has('mode')) out.mode = r.field('mode').oneOf(['starttls', 'implicit', 'plain'] as const);
-  if (r.has('ehloName')) out.ehloName = r.field('ehloName').string(/^[A-Za-z0-9.-]+$/, 'a host name');
-  if (r.has('tls')) out.tls = readTls(r.field('tls'), certNames);
-  if (r.has('forceStarttls')) out.forceStarttls = r.field('forceStarttls').boolean();
-  if (r.has('plaintextProbe')) out.plaintextProbe = r.field('plaintextProbe').string(/^[ -~]+$/, 'one printable SMTP command line');
-  if (r.has('injectAfterStarttls')) out.injectAfterStarttls = r.field('injectAfterStarttls').string(/^[ -~]+$/, 'one printable SMTP command line');
-  if (r.has('renegotiate')) out.renegotiate = r.field('renegotiate').boolean();
-  if (r.has('resume')) out.resume = r.field('resume').boolean();
-  if (r.has('stopAfter')) out.stopAfter = r.field('stopAfter').oneOf(['banner', 'ehlo', 'handshake'] as const);
-  if (r.has('message')) {
-    const m = r.field('message').object(['from', 'to', 'subject', 'body']);
-    out.message = {
-      from: m.field('from').string(/^[^<>\s]+@[^<>\s]+$/, 'an address'),
-      to: m.field('to').list().map((x) => x.string(/^[^<>\s]+@[^<>\s]+$/, 'an address')),
-      subject: m.optString('subject') ?? 'smtp-tls-lab test message',
-      body: m.optString('body') ?? 'This message was sent by smtp-tls-lab.',
-    };
-  }
-  if (r.has('auth')) {
-    const a = r.field('auth').object(['user', 'password', 'mechanism']);
-    const user = a.field('user').string(/^[^@\s:]+@[^@\s:]+$/, 'a SASL login user@realm');
-    if (!saslUsers.includes(user)) a.field('user').fail(`a user listed in the scenario's "sasl.users" (${saslUsers.join(', ') || 'none'})`, 'add the user to sasl.users');
-    out.auth = { user, password: a.has('password') ? a.field('password').oneOf(['valid', 'wrong'] as const) : 'valid', mechanism: a.has('mechanism') ? a.field('mechanism').oneOf(['PLAIN', 'LOGIN'] as const) : 'PLAIN' };
-  }
-  if (r.has('timeouts')) {
-    const t = r.field('timeouts').object(['connect', 'banner', 'reply', 'handshake']);
-    out.timeouts = Object.fromEntries(['connect', 'banner', 'reply', 'handshake'].filter((k) => t.has(k)).map((k) => [k, t.field(k).number(100, 60_000)]));
-  }
-  return out as ClientSpec;
-}
-
-function readExpect(r: Reader): Record<string, Matcher> {
-  return Object.fromEntries(r.entries().map(([k, v]) => [k, parseMatcher(v)]));
-}
-
-function readCheck(r: Reader, certNames: readonly string[], saslUsers: readonly string[]): CheckSpec {
-  r.object(['id', 'title', 'why', 'configSays', 'service', 'clients', 'client', 'expect', 'serverLog', 'serverLogCounts', 'startupLog', 'startupLogAbsent', 'delivered', 'enumerate', 'offerOnly']);
-  const client = r.has('client') ? readClient(r.field('client'), certNames, saslUsers) : {};
-  let serverLog: CheckSpec['serverLog'] = null;
-  if (r.has('serverLog')) {
-    const s = r.field('serverLog').object(['event', 'expect']);
-    serverLog = { event: s.field('event').oneOf(LOG_EVENTS), expect: s.has('expect') ? readExpect(s.field('expect')) : {} };
-  }
-  const eventList = (key: string) =>
-    r.has(key)
-      ? r.field(key).list().map((x) => {
-          x.object(['event', 'expect']);
-          return { event: x.field('event').oneOf(['postconf', 'warning', 'fatal', 'entrypoint', 'daemon-started', 'other'] as const), expect: x.has('expect') ? readExpect(x.field('expect')) : {} };
-        })
-      : [];
-  const startupLog = eventList('startupLog');
-  const startupLogAbsent = eventList('startupLogAbsent');
-  let serverLogCounts: CheckSpec['serverLogCounts'] = null;
-  if (r.has('serverLogCounts')) {
-    const c = r.field('serverLogCounts');
-    for (const [k, v] of c.entries()) {
-      const [type, when] = k.split(':');
-      if (!(LOG_EVENTS as readonly string[]).includes(type!) || (when !== undefined && when !== 'after-established')) {
-        v.fail(`a log event type (${LOG_EVENTS.join(', ')}), optionally followed by ':after-established'`);
-      }
-    }
-    serverLogCounts = readExpect(c);
-  }
-  let delivered: CheckSpec['delivered'] = null;
-  if (r.has('delivered')) {
-    const d = r.field('delivered').object(['status', 'receivedHeader']);
-    if (!client.message) d.fail('a check whose client sends a message', 'add client.message, or remove "delivered"');
-    delivered = {
-      status: d.has('status') ? parseMatcher(d.field('status')) : 'sent',
-      receivedHeader: d.has('receivedHeader') ? parseMatcher(d.field('receivedHeader')) : null,
-    };
-  }
-  const suiteList = (l: Reader): number[] =>
-    l.list().map((x) => {
-      const name = x.string();
-      const suite = byOpenSslName(name) ?? byIanaName(name);
-      return suite?.code ?? x.fail('a cipher suite name OpenSSL or IANA knows (e.g. ECDHE-RSA-AES128-GCM-SHA256 or TLS_AES_128_GCM_SHA256)', 'fix the name; `openssl ciphers -V -stdname ALL` lists them');
-    });
-  let enumerate: CheckSpec['enumerate'] = null;
-  if (r.has('enumerate')) {
-    const e = r.field('enumerate').object(['protocol', 'accepted', 'refused']);
-    enumerate = {
-      protocol: e.field('protocol').oneOf(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const),
-      accepted: e.has('accepted') ? suiteList(e.field('accepted')) : null,
-      refused: e.has('refused') ? suiteList(e.field('refused')) : [],
-    };
-  }
-  let offerOnly: CheckSpec['offerOnly'] = null;
-  if (r.has('offerOnly')) {
-    const o = r.field('offerOnly').object(['version', 'ciphers']);
-    offerOnly = { version: o.field('version').oneOf(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const), ciphers: suiteList(o.field('ciphers')) };
-  }
-  const clients = r.has('clients') ? r.field('clients').list().map((c) => c.oneOf(['raw', 'nodemailer', 'openssl'] as const satisfies readonly ClientName[])) : enumerate || offerOnly || r.has('startupLog') || r.has('startupLogAbsent') ? ([] as ClientName[]) : (['raw'] as ClientName[]);
-  const asked = [
-    ...(client.plaintextProbe ? ['plaintextProbe'] : []),
-    ...(client.forceStarttls ? ['forceStarttls'] : []),
-    ...(client.injectAfterStarttls ? ['injectAfterStarttls'] : []),
-    ...(client.renegotiate ? ['renegotiate'] : []),
-    ...(client.resume ? ['resume'] : []),
-    ...(client.message ? ['message'] : []),
-    ...(client.auth ? ['auth'] : []),
-    ...(client.stopAfter ? ['stopAfter', `stopAfter:${client.stopAfter}`] : []),
-  ];
-  clients.forEach((c, i) => {
-    const cannot = asked.filter((a) => UNSUPPORTED[c].includes(a));
-    if (cannot.length) r.field('clients').list()[i]!.fail(`a client that can do ${cannot.join(', ')} (client '${c}' cannot)`, `remove '${c}' from this check's clients, or split the check`);
+function readNodes(r: Reader): LabNodeSpec[] {
+  if (!r.has('nodes')) return [...DEFAULT_NODES];
+  const list = r.field('nodes').list();
+  const nodes = list.map((n) => {
+    n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy']);
+    return {
+      name: n.field('name').string(ID, 'a node name (lowercase letters, digits, -)'),
+      kind: n.field('kind').oneOf(['postfix', 'client'] as const),
+      hostnames: n.has('hostnames') ? n.field('hostnames').list().map((h) => h.string(/^[a-z0-9.-]+$/, 'a lab host name')) : [],
+      hostNumber: n.field('hostNumber').number(10, 250),
+      dependsOn: n.has('dependsOn') ? n.field('dependsOn').list().map((d) => d.string()) : [],
+      lazy: n.has('lazy') ? n.field('lazy').boolean() : false,
+    } satisfies LabNodeSpec;
   });
-  return {
-    id: r.field('id').string(ID, 'a check id (lowercase letters, digits, -)'),
-    title: r.field('title').string(),
-    why: r.optString('why') ?? '',
-    configSays: r.optString('configSays') ?? '',
-    service: r.optString('service') ?? 'smtp',
-    clients,
-    client,
-    expect: r.has('expect') ? readExpect(r.field('expect')) : {},
-    serverLog,
-    serverLogCounts,
-    startupLog,
-    startupLogAbsent,
-    delivered,
-    enumerate,
-    offerOnly,
-  };
+  const names = nodes.map((n) => n.name);
+  nodes.forEach((n, i) => {
+    if (names.indexOf(n.name) !== i) list[i]!.field('name').fail('a node name unique in the scenario');
+    if (nodes.findIndex((o) => o.hostNumber === n.hostNumber) !== i) list[i]!.field('hostNumber').fail('a host number no other node has');
+    n.dependsOn.forEach((d, k) => {
+      if (!names.includes(d) || d === n.name) list[i]!.field('dependsOn').list()[k]!.fail(`the name of another node (${names.filter((x) => x !== n.name).join(', ')})`);
+    });
+  });
+  // Dependency order must exist: repeatedly take nodes whose dependencies are all taken.
+  const done = new Set<string>();
+  while (done.size < nodes.length) {
+    const next = nodes.filter((n) => !done.has(n.name) && n.dependsOn.every((d) => done.has(d)));
+    if (next.length === 0) r.field('nodes').fail('nodes whose dependsOn has no cycle', `the cycle is among ${nodes.filter((n) => !done.has(n.name)).map((n) => n.name).join(', ')}`);
+    next.forEach((n) => done.add(n.name));
+  }
+  if (nodes.filter((n) => n.kind === 'postfix').length !== 1) r.field('nodes').fail('exactly one node of kind postfix (the scenario\'s Postfix; more kinds of node come with the outbound lab)');
+  return nodes;
+}
+
+function readParamSet(r: Reader): Record<string, string> {
+  return Object.fromEntries(r.entries().map(([k, v]) => {
+    if (!PARAM.test(k)) v.fail('a Postfix parameter name as key');
+    return [k, typeof v.raw() === 'string' ? (v.raw() as string) : v.fail('a parameter value (a string; "" for empty)')];
+  }));
+}
+
+function readBreakIt(r: Reader, checkIds: readonly string[]): BreakItSpec[] {
+  if (!r.has('breakIt')) return [];
+  return r.field('breakIt').list().map((b) => {
+    b.object(['title', 'mainCf', 'masterCf', 'replace', 'fails']);
+    const mainCf = b.has('mainCf') ? b.field('mainCf').object(['set', 'remove']) : null;
+    const masterCf = b.has('masterCf') ? b.field('masterCf').object(['service', 'set', 'remove']) : null;
+    const fails = b.field('fails').list().map((f) => {
+      const id = f.string();
+      if (!checkIds.includes(id)) f.fail(`the id of a check of this scenario (${checkIds.join(', ')})`);
+      return id;
+    });
+    if (fails.length === 0) b.field('fails').fail('at least one check the change makes fail', 'a change that breaks nothing shows nothing; pick one that a check catches');
+    const spec: BreakItSpec = {
+      title: b.field('title').string(),
+      mainCf: mainCf ? { set: mainCf.has('set') ? readParamSet(mainCf.field('set')) : {}, remove: mainCf.has('remove') ? mainCf.field('remove').list().map((x) => x.string(PARAM, 'a parameter name')) : [] } : null,
+      masterCf: masterCf
+        ? { service: masterCf.field('service').string(), set: masterCf.has('set') ? readParamSet(masterCf.field('set')) : {}, remove: masterCf.has('remove') ? masterCf.field('remove').list().map((x) => x.string(PARAM, 'a parameter name')) : [] }
+        : null,
+      replace: b.has('replace')
+        ? b.field('replace').list().map((x) => {
+            x.object(['file', 'find', 'with']);
+            return { file: x.field('file').string(), find: x.field('find').string(), with: typeof x.field('with').raw() === 'string' ? (x.field('with').raw() as string) : x.field('with').fail('a string') };
+          })
+        : [],
+      fails,
+    };
+    if (!spec.mainCf && !spec.masterCf && spec.replace.length === 0) b.fail('a change: mainCf, masterCf or replace');
+    return spec;
+  });
 }
 
 /** A scenario's whole budget (start and every check) unless its file says otherwise. */
@@ -209,10 +133,10 @@ export function loadScenario(dir: string): Scenario {
   } catch (err) {
     throw new LabError('ESCENARIO', `${file}: not valid JSON: ${(err as Error).message}`, { detail: 'remedy: fix the JSON syntax' });
   }
-  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'timeoutSeconds', 'postfix', 'certificates', 'sasl', 'checks']);
+  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'timeoutSeconds', 'postfix', 'certificates', 'sasl', 'nodes', 'checks', 'breakIt']);
   const id = r.field('id').string(ID, 'a scenario id (lowercase letters, digits, -)');
   if (id !== path.basename(dir)) r.field('id').fail(`the folder name '${path.basename(dir)}'`, 'rename the folder or the id so they match');
-  const pf = r.field('postfix').object(['mainCf', 'masterCf', 'maps']);
+  const pf = r.field('postfix').object(['mainCf', 'masterCf', 'maps', 'expectedWarnings']);
   const mainCf = readScenarioFile(dir, file, pf.field('mainCf'));
   const masterCf = pf.has('masterCf') ? readScenarioFile(dir, file, pf.field('masterCf')) : null;
   const maps: MapSpec[] = pf.has('maps')
@@ -237,7 +161,21 @@ export function loadScenario(dir: string): Scenario {
       }
     });
   const saslUsers = r.has('sasl') ? r.field('sasl').object(['users']).field('users').list().map((u) => u.string(/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+$/, 'a SASL login user@realm')) : [];
-  const checks = r.field('checks').list().map((c) => readCheck(c, names, saslUsers));
+  const expectedWarnings = pf.has('expectedWarnings')
+    ? pf.field('expectedWarnings').list().map((w) => {
+        const src = w.string();
+        try {
+          new RegExp(src);
+        } catch {
+          w.fail('a valid regular expression over the warning text');
+        }
+        return src;
+      })
+    : [];
+  // A service's default way to TLS (wrapper mode or STARTTLS) comes from the master.cf Postfix will run.
+  const master = parseMasterCf(effectiveConfig({ mainCf, masterCf }, `scenario ${id}`).masterCf, 'master.cf');
+  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service) };
+  const checks = r.field('checks').list().map((c) => readCheck(c, ctx));
   if (checks.length === 0) r.field('checks').fail('at least one check');
   const ids = new Set<string>();
   checks.forEach((c, i) => {
@@ -257,10 +195,16 @@ export function loadScenario(dir: string): Scenario {
     maps,
     certificates,
     saslUsers,
+    nodes: readNodes(r),
+    expectedWarnings,
     checks,
+    breakIt: [],
   };
   checkReferences(scenario);
-  return scenario;
+  const breakIt = readBreakIt(r, checks.map((c) => c.id));
+  // Each change must leave a scenario the lab would accept: no guarded parameter, no file it lacks.
+  breakIt.forEach((b) => checkReferences(applyBreakIt(scenario, b, effectiveConfig({ mainCf, masterCf: null }, 'base').masterCf)));
+  return { ...scenario, breakIt };
 }
 
 export type CatalogueEntry = { readonly id: string; readonly dir: string; readonly scenario: Scenario; readonly error: null } | { readonly id: string; readonly dir: string; readonly scenario: null; readonly error: LabError };

@@ -3,7 +3,7 @@ import { LabError } from '../core/errors.js';
 import { parseMainCf, type MainCfItem } from '../postfix/main-cf.js';
 import { parseMasterCf } from '../postfix/master-cf.js';
 import { GUARD_PARAMETERS } from '../postfix/effective-config.js';
-import { CONTAINER_PATHS } from '../postfix/postfix-container.js';
+import { CONTAINER_PATHS } from '../postfix/paths.js';
 import { certificateFiles } from '../certs/materialize.js';
 import type { Scenario } from './types.js';
 

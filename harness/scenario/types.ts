@@ -1,7 +1,29 @@
 import type { KeySpec, LeafSpec } from '../certs/lab-pki.js';
-import type { ClientName, TlsMode } from '../tls/observation.js';
-import type { PostfixLogEventType } from '../postfix/log-parser.js';
-import type { Matcher } from '../checks/matchers.js';
+import type { CheckSpec } from '../checks/kinds/specs.js';
+
+/** Kinds of lab node a scenario's topology can hold (the outbound and DANE labs add more). */
+export type LabNodeKind = 'postfix' | 'client';
+
+/** One container of a scenario's lab, on the scenario's own internal network. */
+export interface LabNodeSpec {
+  /** Unique in the scenario: 'mx', 'client' … */
+  readonly name: string;
+  readonly kind: LabNodeKind;
+  /** Names the other nodes resolve to this node's address, without DNS. */
+  readonly hostnames: readonly string[];
+  /** The node's address is <scenario subnet>.<hostNumber> (10–250). */
+  readonly hostNumber: number;
+  /** Nodes started before this one. */
+  readonly dependsOn: readonly string[];
+  /** Started on first use (the openssl client container is). */
+  readonly lazy: boolean;
+}
+
+/** The topology every scenario has unless its file says otherwise: one Postfix and the lab client container. */
+export const DEFAULT_NODES: readonly LabNodeSpec[] = [
+  { name: 'mx', kind: 'postfix', hostnames: ['mx.lab.test'], hostNumber: 10, dependsOn: [], lazy: false },
+  { name: 'client', kind: 'client', hostnames: ['client.lab.test'], hostNumber: 20, dependsOn: ['mx'], lazy: true },
+];
 
 /** A scenario as loaded from scenarios/<id>/scenario.json and the files it names. Data only. */
 export interface Scenario {
@@ -24,7 +46,15 @@ export interface Scenario {
   readonly certificates: readonly CertificateSpec[];
   /** SASL users (user@realm) put into the container's sasldb with passwords generated per run. */
   readonly saslUsers: readonly string[];
+  /** The lab nodes to start (DEFAULT_NODES unless scenario.json has "nodes"). */
+  readonly nodes: readonly LabNodeSpec[];
+  /**
+   * Postfix warnings the scenario expects (regular expressions over the warning text), such as
+   * a misspelt parameter it teaches; any other warning is reported as a finding.
+   */
+  readonly expectedWarnings: readonly string[];
   readonly checks: readonly CheckSpec[];
+  readonly breakIt: readonly BreakItSpec[];
 }
 
 export interface MapSpec {
@@ -41,65 +71,22 @@ export interface CertificateSpec extends LeafSpec {
   readonly key: KeySpec;
 }
 
-export interface ClientTlsSpec {
-  readonly minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-  readonly maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-  readonly ciphers?: string;
-  readonly ciphersuites?: string;
-  readonly groups?: string;
-  readonly securityLevel?: 0 | 1 | 2 | 3;
-  readonly servername?: string;
-  /** 'lab' trusts the lab CAs; 'system' uses the system roots (which know no lab CA). */
-  readonly trust?: 'lab' | 'system';
-  readonly verifyName?: string;
-  /** Name of a scenario certificate to present as the client certificate. */
-  readonly clientCertificate?: string;
-}
+export type { ClientSpec, ClientTlsSpec } from '../checks/kinds/client-handshake/spec.js';
+export type { CheckSpec } from '../checks/kinds/specs.js';
 
-export interface ClientSpec {
-  readonly mode?: TlsMode;
-  readonly ehloName?: string;
-  readonly tls?: ClientTlsSpec;
-  readonly forceStarttls?: boolean;
-  readonly plaintextProbe?: string;
-  readonly injectAfterStarttls?: string;
-  readonly renegotiate?: boolean;
-  readonly resume?: boolean;
-  readonly stopAfter?: 'banner' | 'ehlo' | 'handshake';
-  readonly message?: { readonly from: string; readonly to: readonly string[]; readonly subject: string; readonly body: string };
-  /** 'valid' uses the password generated for the user this run; 'wrong' a different one. */
-  readonly auth?: { readonly user: string; readonly password: 'valid' | 'wrong'; readonly mechanism: 'PLAIN' | 'LOGIN' };
-  readonly timeouts?: { readonly connect?: number; readonly banner?: number; readonly reply?: number; readonly handshake?: number };
-}
-
-export interface CheckSpec {
-  readonly id: string;
+/**
+ * A "break it" exercise as data: one change to the scenario's files, and exactly the checks
+ * it must make fail (every other check must still pass). A test applies each one to real
+ * Postfix, so what the README tells a learner is shown, not claimed.
+ */
+export interface BreakItSpec {
   readonly title: string;
-  /** Why this check exists: the setting it shows and what a reader should learn. */
-  readonly why: string;
-  /** What the configuration says about this case, set beside what the server did in the report. */
-  readonly configSays: string;
-  /** master.cf service to connect to (smtp, submission, smtps). */
-  readonly service: string;
-  readonly clients: readonly ClientName[];
-  readonly client: ClientSpec;
-  /** Expectations on the TlsObservation, by path (e.g. "tls.protocol"). */
-  readonly expect: Readonly<Record<string, Matcher>>;
-  /** A Postfix log event of this connection of this type that meets every expectation must exist. */
-  readonly serverLog: { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> } | null;
-  /** Events Postfix must have logged while starting (up to "daemon started"), e.g. postconf's "unused parameter". */
-  readonly startupLog: readonly { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> }[];
-  /** Events Postfix must not have logged while starting. */
-  readonly startupLogAbsent: readonly { readonly event: PostfixLogEventType; readonly expect: Readonly<Record<string, Matcher>> }[];
-  /** How many log events of each type this connection produced (e.g. {"tls-dump": 0}). */
-  readonly serverLogCounts: Readonly<Record<string, Matcher>> | null;
-  /**
-   * Enumerate the service with `probe` (once per scenario) and compare: `accepted` is the exact
-   * set of suites expected for `protocol`, `refused` suites that must not be accepted.
-   */
-  readonly enumerate: { readonly protocol: string; readonly accepted: readonly number[] | null; readonly refused: readonly number[] } | null;
-  /** Offer exactly these suites at this version in one hand-built ClientHello; `expect` then applies to the answer. */
-  readonly offerOnly: { readonly version: string; readonly ciphers: readonly number[] } | null;
-  /** Expectations on what Postfix did with the message (needs client.message): its delivery status and Received header. */
-  readonly delivered: { readonly status: Matcher; readonly receivedHeader: Matcher | null } | null;
+  /** main.cf: parameters set (replacing every earlier line of the same name) and parameters removed. */
+  readonly mainCf: { readonly set: Readonly<Record<string, string>>; readonly remove: readonly string[] } | null;
+  /** master.cf: -o overrides set or removed on one service entry (the lab base's entry when the scenario has none). */
+  readonly masterCf: { readonly service: string; readonly set: Readonly<Record<string, string>>; readonly remove: readonly string[] } | null;
+  /** Literal text replacements in a scenario file (main.cf, master.cf or a map), applied in order. */
+  readonly replace: readonly { readonly file: string; readonly find: string; readonly with: string }[];
+  /** The ids of the checks this change must make fail. */
+  readonly fails: readonly string[];
 }

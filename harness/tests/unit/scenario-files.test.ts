@@ -141,3 +141,85 @@ describe('scenario files: bad input gets an error naming the file, the field and
     ]);
   });
 });
+
+/** Each of these loaded on the lab before "verdicts that cannot lie", and then passed or failed the server. */
+describe('scenario files: a mistake in a check is an error when the file loads, never a verdict', () => {
+  const withCheck = (check: Record<string, unknown>) => ({ ...valid(), checks: [{ id: 'c', title: 'c', ...check }] });
+
+  it('a misspelt expectation path is refused with the nearest known path', () => {
+    const e = errorOf(make('misspelt-path', withCheck({ clients: ['raw'], expect: { 'capabilites.beforeTls': { exists: false } } })));
+    expect(e.code).toBe('ESCENARIO');
+    expect(e.message).toMatch(/misspelt-path[/\\]scenario\.json: checks\[0\]\.expect\["capabilites\.beforeTls"\]: expected a path of client observation, found 'capabilites\.beforeTls' in check 'c'/);
+    expect(e.detail).toMatch(/did you mean 'capabilities\.beforeTls'\?/);
+  });
+
+  it('a misspelt path under tls is refused, not reported as the server observing null', () => {
+    const e = errorOf(make('misspelt-tls', withCheck({ expect: { 'tls.protcol': 'TLSv1.3' } })));
+    expect(e.detail).toMatch(/did you mean 'tls\.protocol'\?/);
+  });
+
+  it('a misspelt field of a Postfix log event is refused, with the event type', () => {
+    const e = errorOf(make('misspelt-log', withCheck({ expect: { error: null }, serverLog: { event: 'tls-established', expect: { protcol: 'TLSv1.3' } } })));
+    expect(e.message).toMatch(/serverLog\.expect\["protcol"\]: expected a path of 'tls-established' log event/);
+    expect(e.detail).toMatch(/did you mean 'protocol'\?/);
+  });
+
+  it('an unknown log event type lists the parser\'s types', () => {
+    const e = errorOf(make('unknown-event', withCheck({ expect: { error: null }, serverLog: { event: 'tls-establised' } })));
+    expect(e.message).toMatch(/serverLog\.event: expected one of .*'tls-established'/);
+  });
+
+  it('a reference to an observation field that does not exist is refused', () => {
+    const e = errorOf(make('bad-reference', withCheck({ expect: { error: null }, serverLog: { event: 'tls-established', expect: { cipher: { equalsObserved: 'tls.cipher.opensll' } } } })));
+    expect(e.message).toMatch(/'tls\.cipher\.opensll' in check 'c', which the observation has not/);
+  });
+
+  it('a check with no expectation at all is refused', () => {
+    const e = errorOf(make('no-expectations', withCheck({ clients: ['raw'], expect: {} })));
+    expect(e.message).toMatch(/checks\[0\]: expected a check with at least one expectation/);
+  });
+
+  it('an expectation a client cannot observe is refused, naming the client', () => {
+    const e = errorOf(make('blind-client', withCheck({ clients: ['raw', 'openssl'], expect: { 'capabilities.beforeTls': { includes: 'STARTTLS' } } })));
+    expect(e.message).toMatch(/'capabilities\.beforeTls' in check 'c', which client 'openssl' cannot observe in starttls mode/);
+    expect(e.detail).toMatch(/remove 'openssl' from this check's clients/);
+  });
+
+  it('an expectation on what the client was asked to send (its SNI) is refused', () => {
+    const e = errorOf(make('request-echo', withCheck({ expect: { 'tls.sniSent': null } })));
+    expect(e.message).toMatch(/'tls\.sniSent' in check 'c'/);
+    expect(e.detail).toMatch(/echoes what the client was asked to do/);
+  });
+
+  it('list paths by index and length resolve', () => {
+    expect(loadScenario(make('list-paths', withCheck({ expect: { 'capabilities.afterTls.length': { atLeast: 1 }, 'banner.lines.0': { matches: 'ESMTP' } } }))).checks).toHaveLength(1);
+  });
+
+  it('keys of another check kind are refused', () => {
+    const e = errorOf(make('mixed-kinds', withCheck({ enumerate: { protocol: 'TLSv1.2', refused: ['AES128-SHA'] }, clients: ['raw'] })));
+    expect(e.message).toMatch(/checks\[0\]\.clients: expected one of the known keys \(kind, id, title, why, configSays, service, enumerate\)/);
+  });
+
+  it('a "break it" change must name checks of the scenario and keep the lab guard', () => {
+    const unknown = errorOf(make('breakit-unknown', { ...valid(), breakIt: [{ title: 't', mainCf: { set: { smtpd_tls_protocols: '>=TLSv1' } }, fails: ['nope'] }] }));
+    expect(unknown.message).toMatch(/breakIt\[0\]\.fails\[0\]: expected the id of a check of this scenario \(c\)/);
+    const guarded = errorOf(make('breakit-guarded', { ...valid(), breakIt: [{ title: 't', mainCf: { set: { relayhost: '[smtp.example.com]' } }, fails: ['c'] }] }));
+    expect(guarded.message).toMatch(/relayhost is fixed by the lab/);
+  });
+
+  it('nodes must not depend on each other in a cycle', () => {
+    const nodes = [
+      { name: 'mx', kind: 'postfix', hostNumber: 10, dependsOn: ['client'] },
+      { name: 'client', kind: 'client', hostNumber: 20, dependsOn: ['mx'] },
+    ];
+    expect(errorOf(make('node-cycle', { ...valid(), nodes })).message).toMatch(/nodes: expected nodes whose dependsOn has no cycle/);
+  });
+
+  it('the default topology is one Postfix and the lazy client container', () => {
+    expect(loadScenario(make('default-nodes', valid())).nodes.map((n) => [n.name, n.kind, n.lazy])).toEqual([
+      ['mx', 'postfix', false],
+      ['client', 'client', true],
+    ]);
+  });
+});
+

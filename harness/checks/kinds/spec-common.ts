@@ -1,0 +1,105 @@
+import type { AnyShape } from '../../core/shape.js';
+import { allPaths, nearestPath, resolvesIn } from '../../core/shape.js';
+import type { TlsMode } from '../../tls/observation.js';
+import { LOG_EVENT_SHAPES, LOG_EVENT_TYPES, type PostfixLogEventType } from '../../postfix/log-parser.js';
+import { Found, ScenarioFileError, type Reader } from '../../scenario/validate.js';
+import { parseMatcher, type Matcher } from '../matchers.js';
+
+/** The kinds of check a scenario can hold; each is a small module with its own schema and runner. */
+export type CheckKindName = 'client-handshake' | 'enumeration' | 'offer-only' | 'startup-log';
+
+/** Fields every check has, whatever its kind. */
+export interface CheckCommon {
+  readonly kind: CheckKindName;
+  readonly id: string;
+  readonly title: string;
+  /** Why this check exists: the setting it shows and what a reader should learn. */
+  readonly why: string;
+  /** What the configuration says about this case, set beside what the server did in the report. */
+  readonly configSays: string;
+  /** master.cf inet service the check talks to (smtp, submission, smtps, or a port). */
+  readonly service: string;
+}
+
+export const COMMON_KEYS = ['kind', 'id', 'title', 'why', 'configSays', 'service'] as const;
+
+/** What a kind's reader needs to know about the scenario around the check. */
+export interface SpecContext {
+  readonly certNames: readonly string[];
+  readonly saslUsers: readonly string[];
+  /** How a client reaches TLS on a service by default (implicit for wrapper-mode services). */
+  modeOf(service: string): TlsMode;
+}
+
+export interface CheckKindSpec<S extends CheckCommon> {
+  readonly kind: S['kind'];
+  /** Keys this kind reads besides the common ones; any other key is an error. */
+  readonly keys: readonly string[];
+  /** Without an explicit "kind", a check is of this kind when it has one of these keys. */
+  readonly inferredFrom: readonly string[];
+  read(r: Reader, common: CheckCommon, ctx: SpecContext): S;
+}
+
+/** A Postfix log expectation: an event of this type whose fields meet every matcher. */
+export interface LogEventExpectation {
+  readonly event: PostfixLogEventType;
+  readonly expect: Readonly<Record<string, Matcher>>;
+}
+
+/**
+ * Expectations keyed by dotted path. Each path must name a field of `shape` (a misspelt path
+ * is refused with the nearest known one), and references inside matchers
+ * (equalsObserved, includesTemplate) must name fields of `context`.
+ */
+export function readExpectations(
+  r: Reader,
+  checkId: string,
+  shape: AnyShape,
+  what: string,
+  opts: { readonly context?: AnyShape; readonly refuse?: (path: string) => string | null } = {},
+): Record<string, Matcher> {
+  const known = allPaths(shape);
+  return Object.fromEntries(
+    r.entries().map(([path, v]) => {
+      if (!resolvesIn(shape, path)) {
+        const near = nearestPath(known, path);
+        throw new ScenarioFileError(r.file, `${r.path}["${path}"]`, `a path of ${what}`, new Found(`'${path}' in check '${checkId}', which no ${what} has`), near ? `did you mean '${near}'?` : undefined);
+      }
+      const refused = opts.refuse?.(path);
+      if (refused) throw new ScenarioFileError(r.file, `${r.path}["${path}"]`, `a path the server's behaviour decides`, new Found(`'${path}' in check '${checkId}'`), refused);
+      const m = parseMatcher(v);
+      checkReferences(v, checkId, m, opts.context ?? shape);
+      return [path, m];
+    }),
+  );
+}
+
+/** equalsObserved / includesTemplate name paths of the observation they are compared with. */
+export function checkReferences(r: Reader, checkId: string, m: Matcher, context: AnyShape): void {
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) return;
+  const refs = 'equalsObserved' in m ? [m.equalsObserved] : 'includesTemplate' in m ? [...m.includesTemplate.matchAll(/\{([\w.]+)\}/g)].map((x) => x[1]!) : [];
+  for (const ref of refs) {
+    if (resolvesIn(context, ref)) continue;
+    const near = nearestPath(allPaths(context), ref);
+    throw new ScenarioFileError(r.file, r.path, 'a reference to a field of the observation', new Found(`'${ref}' in check '${checkId}', which the observation has not`), near ? `did you mean '${near}'?` : undefined);
+  }
+}
+
+/** { event, expect } with the event type and its field paths checked against the parser's shapes. */
+export function readLogEventExpectation(r: Reader, checkId: string, context: AnyShape | null): LogEventExpectation {
+  r.object(['event', 'expect']);
+  const event = r.field('event').oneOf(LOG_EVENT_TYPES);
+  const shape = LOG_EVENT_SHAPES[event] as AnyShape;
+  return { event, expect: r.has('expect') ? readExpectations(r.field('expect'), checkId, shape, `'${event}' log event`, context ? { context } : {}) : {} };
+}
+
+/** serverLogCounts: "TYPE" or "TYPE:after-established" → a matcher on the count. */
+export function readLogCounts(r: Reader): Record<string, Matcher> {
+  for (const [k, v] of r.entries()) {
+    const [type, when] = k.split(':');
+    if (!(LOG_EVENT_TYPES as readonly string[]).includes(type!) || (when !== undefined && when !== 'after-established')) {
+      v.fail(`a log event type (${LOG_EVENT_TYPES.join(', ')}), optionally followed by ':after-established'`);
+    }
+  }
+  return Object.fromEntries(r.entries().map(([k, v]) => [k, parseMatcher(v)]));
+}
