@@ -1,9 +1,11 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
 import { LabError, type ErrorCode, type Stage } from '../core/errors.js';
 import { withTimeout } from '../core/timeouts.js';
-import { DEFAULT_REPLY_LIMITS, ReplyReader } from '../smtp/reply-reader.js';
+import { capabilitiesOf, type SessionFailure, SmtpSession } from '../smtp/smtp-session.js';
+import { type DialogueWaitNames, type PlaintextDialogue, readGreeting, sayEhlo, starttlsDialogue, UnexpectedReplyError } from '../smtp/starttls.js';
+import { connectTcp as connectSocket } from '../smtp/tcp.js';
+import { tlsHandshake } from '../tls/handshake.js';
 import type { SmtpReply } from '../tls/observation.js';
 import { type FinishedAnswer, ServerAnswerReader } from './server-answer.js';
 
@@ -58,106 +60,51 @@ export class TransportError extends LabError {
 /** Errors from the socket that mean "try again later" rather than "this is not a server". */
 const TRANSIENT_SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'EAGAIN', 'EADDRNOTAVAIL']);
 
-function replyText(r: SmtpReply): string {
-  return `${r.code} ${r.lines.join(' / ')}`;
+function transientSocketError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_SOCKET_ERRORS.has(code);
+}
+
+/** The probe's phrasing of a failed stream: a close before the greeting, a refused or reset connection, may be pushback. */
+function transportFailure(f: SessionFailure): TransportError {
+  switch (f.kind) {
+    case 'closed':
+      return new TransportError('ECLOSED', `the server closed the connection (${f.stage})`, { stage: f.stage, transient: f.stage === 'banner' });
+    case 'socket-error':
+      return new TransportError('ECONNECTION', `connection error during ${f.stage}: ${f.error.message}`, { stage: f.stage, transient: transientSocketError(f.error) });
+    case 'bad-reply':
+      return new TransportError(f.error.code, f.error.message, { stage: f.error.stage ?? 'banner' });
+  }
 }
 
 /**
- * SMTP replies over one stream, bounded by ReplyReader's limits. Attach, read replies with a
- * named timeout, detach to hand the stream to TLS (returning bytes that arrived after the last
- * reply: there must be none).
+ * The shared dialogue and handshake throw LabErrors; the probe's retry loop reads
+ * TransportErrors. A refusal keeps its reply (a 421 is throttling); a timeout stays what it
+ * was (a LabError the probe does not retry), as does a bug.
  */
-export class SmtpLink {
-  private reader = new ReplyReader(DEFAULT_REPLY_LIMITS);
-  private waiter: { resolve: (r: SmtpReply) => void; reject: (e: LabError) => void } | null = null;
-  private ended: TransportError | null = null;
-  stage: Stage;
-  private readonly onData = (d: Buffer) => {
-    this.reader.push(d, this.stage);
-    this.pump();
-  };
-  private readonly onClose = () => {
-    this.fail(new TransportError('ECLOSED', `the server closed the connection (${this.stage})`, { stage: this.stage, transient: this.stage === 'banner' }));
-  };
-  private readonly onError = (e: Error & { code?: string }) => {
-    const transient = e.code !== undefined && TRANSIENT_SOCKET_ERRORS.has(e.code);
-    this.fail(new TransportError('ECONNECTION', `connection error during ${this.stage}: ${e.message}`, { stage: this.stage, transient }));
-  };
-
-  constructor(
-    readonly stream: Duplex,
-    stage: Stage,
-  ) {
-    this.stage = stage;
-    stream.on('data', this.onData);
-    stream.on('close', this.onClose);
-    stream.on('error', this.onError);
-  }
-
-  private pump(): void {
-    if (this.reader.error) {
-      const e = this.reader.error;
-      return this.fail(new TransportError(e.code, e.message, { stage: e.stage ?? this.stage }));
-    }
-    if (!this.waiter) return;
-    const r = this.reader.shift();
-    if (r) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.resolve(r);
-    }
-  }
-
-  private fail(e: TransportError): void {
-    this.ended ??= e;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w.reject(e);
-    }
-  }
-
-  reply(name: string, ms: number): Promise<SmtpReply> {
-    const p = new Promise<SmtpReply>((resolve, reject) => {
-      this.waiter = { resolve, reject };
-      this.pump();
-      if (this.waiter && this.ended) this.fail(this.ended);
-    });
-    return withTimeout(name, ms, p, { stage: this.stage, onTimeout: () => (this.waiter = null) });
-  }
-
-  async command(line: string, name: string, ms: number): Promise<SmtpReply> {
-    this.stream.write(`${line}\r\n`);
-    return this.reply(name, ms);
-  }
-
-  /** Stop reading replies; returns any bytes the server sent after the last complete reply. */
-  detach(): Buffer {
-    this.stream.off('data', this.onData);
-    this.stream.off('close', this.onClose);
-    this.stream.off('error', this.onError);
-    return this.reader.takeLeftover();
-  }
+function asTransportError(err: unknown): unknown {
+  if (err instanceof TransportError || !(err instanceof LabError) || err.code === 'ETIMEOUT' || err.code === 'EINTERNAL') return err;
+  const cause = err.cause;
+  return new TransportError(err.code, err.message, {
+    stage: err.stage ?? 'tcp',
+    reply: err instanceof UnexpectedReplyError ? err.reply : null,
+    ...(err.code === 'ECONNECTION' && transientSocketError(cause) ? { transient: true } : {}),
+    ...(err.detail !== undefined ? { detail: err.detail } : {}),
+    cause: err,
+  });
 }
 
-export function capabilitiesOf(ehlo: SmtpReply): string[] {
-  return ehlo.lines.slice(1).map((l) => l.trim());
-}
+/** SMTP replies over one stream: the lab's one SmtpSession (the name is kept for the probe's code). */
+export type SmtpLink = SmtpSession;
 
-function expectReply(r: SmtpReply, want: number, code: ErrorCode, what: string, stage: Stage): void {
-  if (r.code !== want) throw new TransportError(code, `${what}: ${replyText(r)}`, { stage, reply: r });
-}
+export { capabilitiesOf };
 
-export interface SmtpDialogue {
-  readonly banner: SmtpReply;
-  readonly ehlo: SmtpReply;
-  readonly capabilities: readonly string[];
-  readonly starttls: SmtpReply | null;
-}
+export type SmtpDialogue = Omit<PlaintextDialogue, 'stream'>;
 
 export interface OpenedTransport {
   /** The TCP socket, positioned where the first TLS byte goes (after "220 Ready to start TLS" in STARTTLS mode). */
   readonly socket: net.Socket;
+  readonly localAddress: string | null;
   readonly localPort: number | null;
   /** The plaintext SMTP dialogue (STARTTLS mode only). */
   readonly dialogue: SmtpDialogue | null;
@@ -170,67 +117,41 @@ export interface TransportOptions {
   readonly track?: (s: net.Socket) => void;
 }
 
-export function connectTcp(host: string, port: number, ms: number, track?: (s: net.Socket) => void): Promise<net.Socket> {
-  let sock: net.Socket | undefined;
-  return withTimeout(
-    'probe tcp connect',
-    ms,
-    new Promise<net.Socket>((resolve, reject) => {
-      sock = net.connect({ host, port });
-      track?.(sock);
-      sock.setNoDelay(true);
-      sock.once('connect', () => resolve(sock!));
-      // Destroyed before it connected (the probe is aborting): no 'error' follows, only 'close'.
-      sock.once('close', () => reject(new TransportError('ECONNECTION', `connection to ${host}:${port} closed before it was established`, { stage: 'tcp' })));
-      sock.once('error', (e: Error & { code?: string }) => {
-        const transient = e.code !== undefined && TRANSIENT_SOCKET_ERRORS.has(e.code);
-        reject(new TransportError('ECONNECTION', `cannot connect to ${host}:${port}: ${e.message}`, { stage: 'tcp', transient }));
-      });
-    }),
-    { stage: 'tcp', onTimeout: () => sock?.destroy() },
-  );
+export async function connectTcp(host: string, port: number, ms: number, track?: (s: net.Socket) => void): Promise<net.Socket> {
+  try {
+    return await connectSocket(host, port, { timeoutMs: ms, name: 'probe tcp connect', ...(track ? { onSocket: track } : {}) });
+  } catch (err) {
+    throw asTransportError(err);
+  }
 }
 
+const PROBE_WAITS: DialogueWaitNames = Object.freeze({ banner: 'probe banner', ehlo: 'probe EHLO reply', starttls: 'probe STARTTLS reply' });
+
 /**
- * Open one connection ready for a ClientHello. STARTTLS mode reads the banner, sends EHLO,
- * requires STARTTLS in the capabilities, sends STARTTLS and requires 220 with nothing after
- * it. Implicit and plain modes return the socket right after connect. On any failure the
- * socket is destroyed before the error is thrown.
+ * Open one connection ready for a ClientHello. STARTTLS mode runs the lab's one STARTTLS
+ * dialogue (banner, EHLO, STARTTLS advertised, 220, and nothing after it: plaintext there is
+ * EINJECTION). Implicit and plain modes return the socket right after connect. On any failure
+ * the socket is destroyed before the error is thrown.
  */
 export async function openForTls(target: ProbeTarget, opts: TransportOptions): Promise<OpenedTransport> {
   const t = opts.timeouts;
   const sock = await connectTcp(target.host, target.port, t.connect, opts.track);
+  const local = { localAddress: sock.localAddress ?? null, localPort: sock.localPort ?? null };
   if (target.mode !== 'starttls') {
     sock.on('error', () => undefined); // the TLS attempt reports failures; an unhandled 'error' must not crash the process
-    return { socket: sock, localPort: sock.localPort ?? null, dialogue: null };
+    return { socket: sock, ...local, dialogue: null };
   }
-  const link = new SmtpLink(sock, 'banner');
   try {
-    const banner = await link.reply('probe banner', t.banner);
-    expectReply(banner, 220, 'EBANNER', 'the greeting was not 220', 'banner');
-    link.stage = 'ehlo';
-    const ehlo = await link.command(`EHLO ${opts.ehloName}`, 'probe EHLO reply', t.reply);
-    expectReply(ehlo, 250, 'EEHLO', 'EHLO was refused', 'ehlo');
-    const capabilities = capabilitiesOf(ehlo);
-    link.stage = 'starttls';
-    if (!capabilities.some((c) => c.toUpperCase() === 'STARTTLS')) {
-      throw new TransportError('ENOSTARTTLS', 'the server did not advertise STARTTLS in its EHLO reply', { stage: 'starttls', detail: capabilities.join(', ') });
-    }
-    const starttls = await link.command('STARTTLS', 'probe STARTTLS reply', t.reply);
-    expectReply(starttls, 220, 'ESTARTTLS', 'STARTTLS was refused', 'starttls');
-    const leftover = link.detach();
-    if (leftover.length > 0) {
-      throw new TransportError('EPROTOCOL', `the server sent ${leftover.length} bytes of plaintext after its STARTTLS reply`, {
-        stage: 'starttls',
-        detail: JSON.stringify(leftover.toString('latin1').slice(0, 200)),
-      });
-    }
+    const { stream: _stream, ...dialogue } = await starttlsDialogue(new SmtpSession({ stage: 'banner', errorFor: transportFailure }), sock, {
+      ehloName: opts.ehloName,
+      timeouts: t,
+      names: PROBE_WAITS,
+    });
     sock.on('error', () => undefined);
-    return { socket: sock, localPort: sock.localPort ?? null, dialogue: { banner, ehlo, capabilities, starttls } };
+    return { socket: sock, ...local, dialogue };
   } catch (err) {
-    link.detach();
     sock.destroy();
-    throw err;
+    throw asTransportError(err);
   }
 }
 
@@ -266,6 +187,7 @@ export async function exchangeHello(sock: net.Socket, hello: Buffer, ms: number)
 
 export interface CompletedHandshake {
   readonly socket: tls.TLSSocket;
+  readonly localAddress: string | null;
   readonly localPort: number | null;
   /** STARTTLS mode: the dialogue before TLS. */
   readonly dialogue: SmtpDialogue | null;
@@ -277,9 +199,10 @@ export interface CompletedHandshake {
 }
 
 /**
- * A complete handshake with node:tls (the host's OpenSSL), then, for SMTP modes, EHLO inside
- * TLS. Used only where a feature needs a finished handshake: client-initiated renegotiation,
- * session resumption, the certificate when only TLS 1.3 is spoken, the capabilities after TLS.
+ * A complete handshake with node:tls (the host's OpenSSL) through the lab's one handshake
+ * wrapper, then, for SMTP modes, EHLO inside TLS. Used only where a feature needs a finished
+ * handshake: client-initiated renegotiation, session resumption, the certificate when only
+ * TLS 1.3 is spoken, the capabilities after TLS.
  */
 export async function completeHandshake(
   target: ProbeTarget,
@@ -288,42 +211,23 @@ export async function completeHandshake(
 ): Promise<CompletedHandshake> {
   const opened = await openForTls(target, opts);
   const t = opts.timeouts;
+  const local = { localAddress: opened.localAddress, localPort: opened.localPort };
   let sock: tls.TLSSocket | undefined;
   try {
-    sock = await withTimeout(
-      'probe tls handshake',
-      t.handshake,
-      new Promise<tls.TLSSocket>((resolve, reject) => {
-        let s: tls.TLSSocket;
-        try {
-          s = tls.connect({ rejectUnauthorized: false, checkServerIdentity: () => undefined, ...tlsOptions, socket: opened.socket });
-        } catch (e) {
-          reject(new TransportError('ECLIENT_CAPABILITY', `node:tls cannot offer this: ${(e as Error).message}`, { stage: 'handshake' }));
-          return;
-        }
-        sock = s;
-        if (opts.onSession) s.on('session', opts.onSession);
-        s.once('secureConnect', () => resolve(s));
-        s.once('error', (e: Error) => reject(new TransportError('ETLS', `TLS handshake failed: ${e.message}`, { stage: 'handshake' })));
-        s.once('close', () => reject(new TransportError('ETLS', 'the server closed the connection during the TLS handshake', { stage: 'handshake' })));
-      }),
-      { stage: 'handshake' },
+    sock = await tlsHandshake(
+      { rejectUnauthorized: false, checkServerIdentity: () => undefined, ...tlsOptions, socket: opened.socket },
+      { name: 'probe tls handshake', timeoutMs: t.handshake, ...(opts.onSession ? { onSocket: (s: tls.TLSSocket) => void s.on('session', opts.onSession!) } : {}) },
     );
-    sock.on('error', () => undefined);
-    if (target.mode === 'plain' || !opts.ehloAfter) return { socket: sock, localPort: opened.localPort, dialogue: opened.dialogue, bannerInTls: null, capabilitiesAfter: null, link: null };
-    const link = new SmtpLink(sock, 'banner');
+    if (target.mode === 'plain' || !opts.ehloAfter) return { socket: sock, ...local, dialogue: opened.dialogue, bannerInTls: null, capabilitiesAfter: null, link: null };
+    const link = new SmtpSession({ stage: 'banner', errorFor: transportFailure });
+    link.attach(sock);
     let bannerInTls: SmtpReply | null = null;
-    if (target.mode === 'implicit') {
-      bannerInTls = await link.reply('probe banner inside TLS', t.banner);
-      expectReply(bannerInTls, 220, 'EBANNER', 'the greeting inside TLS was not 220', 'banner');
-    }
-    link.stage = 'ehlo';
-    const ehlo = await link.command(`EHLO ${opts.ehloName}`, 'probe EHLO reply inside TLS', t.reply);
-    expectReply(ehlo, 250, 'EEHLO', 'EHLO inside TLS was refused', 'ehlo');
-    return { socket: sock, localPort: opened.localPort, dialogue: opened.dialogue, bannerInTls, capabilitiesAfter: capabilitiesOf(ehlo), link };
+    if (target.mode === 'implicit') bannerInTls = await readGreeting(link, { ms: t.banner, name: 'probe banner inside TLS', what: 'the greeting inside TLS' });
+    const ehlo = await sayEhlo(link, { ehloName: opts.ehloName, ms: t.reply, name: 'probe EHLO reply inside TLS', what: 'EHLO inside TLS' });
+    return { socket: sock, ...local, dialogue: opened.dialogue, bannerInTls, capabilitiesAfter: ehlo.capabilities, link };
   } catch (err) {
     sock?.destroy();
     opened.socket.destroy();
-    throw err;
+    throw asTransportError(err);
   }
 }

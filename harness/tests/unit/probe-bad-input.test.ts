@@ -102,10 +102,10 @@ describe('probe on bad input: a clear LabError with its stage, fast', () => {
     expect(err.message).toContain('454 4.7.0');
   });
 
-  it('plaintext after the STARTTLS reply: EPROTOCOL at starttls', async () => {
+  it('plaintext after the STARTTLS reply: EINJECTION at starttls (the one rule every lab client applies)', async () => {
     const s = await fake({ mode: 'starttls', afterStarttls: 'plaintext-then-tls', tls: tlsOptions });
     const { err } = await failing(s.port, 'starttls', FAST, s);
-    expect(err).toMatchObject({ code: 'EPROTOCOL', stage: 'starttls' });
+    expect(err).toMatchObject({ code: 'EINJECTION', stage: 'starttls' });
   });
 
   it('garbage instead of TLS after STARTTLS: ETLS at handshake, with the bytes shown escaped', async () => {
