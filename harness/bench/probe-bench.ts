@@ -58,7 +58,8 @@ async function connectsSince(log: PostfixLog, marker: number, ms = 5_000): Promi
 }
 
 interface Comparable {
-  readonly protocols: Readonly<Partial<Record<string, boolean>>>;
+  /** null: the probe could not decide the version (its featureStatus says why). */
+  readonly protocols: Readonly<Partial<Record<string, boolean | null>>>;
   readonly ciphers: Readonly<Record<string, readonly number[]>>;
   readonly groups: readonly number[];
 }
@@ -79,7 +80,8 @@ function fromOracle(f: OracleFindings): Comparable {
 export function findingDifferences(p: Comparable, o: Comparable, tool: string): string[] {
   const out: string[] = [];
   for (const v of PROBE_VERSIONS) {
-    if (o.protocols[v] !== undefined && o.protocols[v] !== p.protocols[v]) out.push(`${v}: probe ${p.protocols[v] ? 'accepted' : 'refused'}, ${tool} ${o.protocols[v] ? 'accepted' : 'refused'}`);
+    const said = (x: boolean | null | undefined) => (x === null ? 'could not decide' : x ? 'accepted' : 'refused');
+    if (o.protocols[v] !== undefined && o.protocols[v] !== p.protocols[v]) out.push(`${v}: probe ${said(p.protocols[v])}, ${tool} ${said(o.protocols[v])}`);
     const a = new Set(p.ciphers[v] ?? []);
     const b = new Set(o.ciphers[v] ?? []);
     const onlyP = [...a].filter((c) => !b.has(c));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { asLabError, LabError } from '../core/errors.js';
 import { forTerminal } from '../core/escape.js';
 import { DEFAULT_CONCURRENCY, probe, type ProbeOptions } from './probe.js';
-import type { ProbeScope } from './probe-result.js';
+import { PROBE_SCHEMA, type ProbeScope } from './probe-result.js';
 import { renderProbe } from './render-probe.js';
 import type { ProbeMode, ProbeTimeouts } from './starttls-transport.js';
 
@@ -11,8 +11,9 @@ import type { ProbeMode, ProbeTimeouts } from './starttls-transport.js';
  * [--timeout MS] [--scope full|enumeration] [--ehlo NAME] [--sni NAME] [--help]`.
  *
  * Probes only the endpoint named: no MX lookup, no DNS beyond resolving HOST once.
- * Exit 0 when the probe finished (whatever it found), 2 when it could not (usage, nothing
- * listening, not SMTP, no STARTTLS, not TLS, timeouts).
+ * Exit 0 when the probe determined every feature (whatever it found), 2 when it could not probe
+ * at all (usage, nothing listening, not SMTP, no STARTTLS, not TLS, timeouts) or when a feature
+ * failed: the report and the JSON are still written, with that feature's error.
  */
 
 export const PROBE_USAGE = [
@@ -25,7 +26,7 @@ export const PROBE_USAGE = [
   '  --starttls            SMTP with STARTTLS (default, except port 465)',
   '  --implicit            SMTP inside TLS from the first byte (default for port 465)',
   '  --plain               TLS from the first byte, no SMTP at all',
-  '  --json FILE           also write the result as JSON (schema smtp-tls-lab/probe@1); - for stdout only',
+  `  --json FILE           also write the result as JSON (schema ${PROBE_SCHEMA}); - for stdout only`,
   `  --concurrency N       connections at once (default ${DEFAULT_CONCURRENCY}; halved automatically when the server pushes back)`,
   '  --timeout MS          bound on each wait: connect, banner, each reply, each server answer, each handshake',
   '  --scope S             full (default) or enumeration (protocols, suites, order, groups only)',
@@ -33,7 +34,9 @@ export const PROBE_USAGE = [
   '  --sni NAME            server name to send (default none)',
   '  --help                this text',
   '',
-  'Exit codes: 0 the probe finished, 2 it could not (usage, connection, not SMTP, no STARTTLS, not TLS, timeout).',
+  'Exit codes: 0 the probe found everything; 2 it could not probe at all (usage, connection, not SMTP, no STARTTLS,',
+  'not TLS, timeout), or some feature could not be determined (the report and JSON still hold every other finding,',
+  'and say which feature failed and why).',
 ].join('\n');
 
 export interface ProbeCommandIo {
@@ -140,9 +143,10 @@ export async function runProbeCommand(argv: string[], io: ProbeCommandIo = defau
   try {
     const result = await probe({ host: args.host, port: args.port, mode: args.mode }, args.options);
     const json = `${JSON.stringify(result, null, 2)}\n`;
+    const exit = result.complete ? 0 : 2;
     if (args.json === '-') {
       io.out(json.trimEnd());
-      return 0;
+      return exit;
     }
     for (const line of renderProbe(result)) io.out(line);
     if (args.json) {
@@ -154,7 +158,8 @@ export async function runProbeCommand(argv: string[], io: ProbeCommandIo = defau
       }
       io.out(`json: ${forTerminal(args.json)}`);
     }
-    return 0;
+    if (!result.complete) io.err('probe: some features could not be determined (see "Not determined" above); exit 2');
+    return exit;
   } catch (e) {
     const err = asLabError(e);
     const stage = err.stage ? ` at ${err.stage}` : '';

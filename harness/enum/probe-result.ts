@@ -1,3 +1,4 @@
+import type { ErrorCode, Stage } from '../core/errors.js';
 import type { SmtpReply } from '../tls/observation.js';
 import type { CertificateSummary } from './cert-summary.js';
 import type { ProbeVersion } from './cipher-suites.js';
@@ -5,12 +6,50 @@ import type { ProbeMode } from './starttls-transport.js';
 
 /**
  * What `probe` found, as written by `smtp-tls-lab probe --json FILE`. The schema name changes
- * when a field changes meaning or disappears; new fields may be added within @1.
+ * when a field changes meaning or disappears; new fields may be added within a version.
  *
- * Every key of `protocols`, `ciphersByProtocol`, `order` and `preference` is present for all
- * five versions (SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3), so consumers never need to guess.
+ * @2 (from @1): each feature records its own outcome in `featureStatus` (ok, failed with its
+ * errors, or not run and why), `complete` says whether every feature that ran succeeded, and
+ * `protocols[v]` is null when the version's first hello failed (it was `false`, a lie).
+ * A failed feature's fields are null (or, for a suite list cut short, what was found before
+ * the failure, with the error under `featureStatus.suites`).
+ *
+ * Every key of `protocols`, `protocolAnswers`, `ciphersByProtocol`, `order` and `orderEvidence`
+ * is present for all five versions (SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3), so consumers
+ * never need to guess.
  */
-export const PROBE_SCHEMA = 'smtp-tls-lab/probe@1';
+export const PROBE_SCHEMA = 'smtp-tls-lab/probe@2';
+
+/** The probe's features, each found (or not) on its own. */
+export const PROBE_FEATURES = [
+  'protocols',
+  'suites',
+  'order',
+  'groups',
+  'certificate',
+  'renegotiation',
+  'compression',
+  'resumption',
+  'extendedMasterSecret',
+  'fallbackScsv',
+  'starttls',
+] as const;
+export type ProbeFeatureName = (typeof PROBE_FEATURES)[number];
+
+export interface ProbeFeatureError {
+  readonly code: ErrorCode;
+  readonly stage: Stage | null;
+  readonly message: string;
+  /** The version the failing attempt was for (per-version features: protocols, suites, order), else null. */
+  readonly version: ProbeVersion | null;
+}
+
+export interface ProbeFeatureStatus {
+  /** ok: found; failed: not (or only partly) found, see errors; not-run: not asked for or not applicable, see note. */
+  readonly status: 'ok' | 'failed' | 'not-run';
+  readonly errors: readonly ProbeFeatureError[];
+  readonly note: string | null;
+}
 
 export type ProbeScope = 'full' | 'enumeration';
 
@@ -88,8 +127,8 @@ export interface ProbeResult {
   readonly mode: ProbeMode;
   readonly scope: ProbeScope;
   readonly startedAt: string;
-  /** Accepted protocol versions (SSLv2 is not probed). */
-  readonly protocols: Readonly<Record<ProbeVersion, boolean>>;
+  /** Accepted protocol versions (SSLv2 is not probed); null when the version's first hello failed (featureStatus.protocols says why). */
+  readonly protocols: Readonly<Record<ProbeVersion, boolean | null>>;
   /** How each version was answered: "accepted", "alert 70 protocol_version", "answered TLSv1.2" … */
   readonly protocolAnswers: Readonly<Record<ProbeVersion, string>>;
   /** Accepted suites per version, in the order the server picked them (its preference order when `order` is "server"). */
@@ -126,4 +165,8 @@ export interface ProbeResult {
   readonly durationMs: number;
   /** Things the probe could not decide or that looked odd; server text in them is raw (JSON escapes it). */
   readonly warnings: readonly string[];
+  /** Each feature's own outcome: one that failed (a timeout, say) has its error here and loses no other finding. */
+  readonly featureStatus: Readonly<Record<ProbeFeatureName, ProbeFeatureStatus>>;
+  /** No feature failed (features not run, such as those outside scope 'enumeration', do not count). */
+  readonly complete: boolean;
 }

@@ -27,7 +27,10 @@ export function renderProbe(r: ProbeResult): string[] {
   if (r.starttls?.banner) out.push(`  banner: ${r.starttls.banner.code} ${forTerminal(r.starttls.banner.lines.join(' / '), 200)}`);
   out.push('');
   out.push('Protocols');
-  for (const v of PROBE_VERSIONS) out.push(`  ${v.padEnd(8)} ${r.protocols[v] ? 'accepted' : 'refused '}  ${r.protocols[v] ? '' : `(${r.protocolAnswers[v]})`}`.trimEnd());
+  for (const v of PROBE_VERSIONS) {
+    const said = r.protocols[v] === null ? 'unknown ' : r.protocols[v] ? 'accepted' : 'refused ';
+    out.push(`  ${v.padEnd(8)} ${said}  ${r.protocols[v] ? '' : `(${forTerminal(r.protocolAnswers[v], 300)})`}`.trimEnd());
+  }
   for (const v of [...PROBE_VERSIONS].reverse()) {
     const list = r.ciphersByProtocol[v];
     if (list.length === 0) continue;
@@ -76,6 +79,14 @@ export function renderProbe(r: ProbeResult): string[] {
     if (s.capabilitiesAfter) out.push(`  EHLO after TLS:  ${forTerminal(s.capabilitiesAfter.join(', '), 400)}`);
     if (s.authBeforeTls) out.push(`  AUTH offered before TLS: ${forTerminal(s.authMechanismsBeforeTls.join(' '), 200)} (finding: credentials could be sent in clear)`);
     else if (s.authBeforeTls === false) out.push('  AUTH not offered before TLS');
+  }
+  const failed = Object.entries(r.featureStatus).filter(([, st]) => st.status === 'failed');
+  if (failed.length > 0) {
+    out.push('');
+    out.push('Not determined (each feature failed on its own; everything above was found)');
+    for (const [name, st] of failed) {
+      for (const e of st.errors) out.push(`  - ${name}${e.version ? ` ${e.version}` : ''}: ${e.code}${e.stage ? ` at ${e.stage}` : ''}: ${forTerminal(e.message, 400)}`);
+    }
   }
   if (r.warnings.length > 0) {
     out.push('');
