@@ -1,4 +1,5 @@
 import { LabError } from '../core/errors.js';
+import { effectiveConfig } from '../postfix/effective-config.js';
 import { parseMasterCf } from '../postfix/master-cf.js';
 import type { BreakItSpec, Scenario } from './types.js';
 
@@ -43,8 +44,13 @@ function editMasterCf(text: string, baseText: string, change: NonNullable<BreakI
   return own.includes(entry) ? text.replace(entry.text, edited) : `${text.replace(/\n*$/, '\n')}${edited}\n`;
 }
 
+/** The lab base's master.cf, where a change to a service the scenario does not define finds its entry. */
+export function labBaseMasterCf(): string {
+  return effectiveConfig({ mainCf: { text: '', file: 'main.cf' }, masterCf: null }, 'base').masterCf;
+}
+
 /** The scenario as the change makes it; the caller validates the result like any loaded scenario. */
-export function applyBreakIt(s: Scenario, b: BreakItSpec, baseMasterCf: string): Scenario {
+export function applyBreakIt(s: Scenario, b: BreakItSpec, baseMasterCf: string = labBaseMasterCf()): Scenario {
   let mainCf = s.mainCf.text;
   let masterCf = s.masterCf?.text ?? '';
   let maps = s.maps;

@@ -203,7 +203,7 @@ export function loadScenario(dir: string): Scenario {
   checkReferences(scenario);
   const breakIt = readBreakIt(r, checks.map((c) => c.id));
   // Each change must leave a scenario the lab would accept: no guarded parameter, no file it lacks.
-  breakIt.forEach((b) => checkReferences(applyBreakIt(scenario, b, effectiveConfig({ mainCf, masterCf: null }, 'base').masterCf)));
+  breakIt.forEach((b) => checkReferences(applyBreakIt(scenario, b)));
   return { ...scenario, breakIt };
 }
 
