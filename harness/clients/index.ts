@@ -1,6 +1,6 @@
 import { LabError } from '../core/errors.js';
 import { runRawClient } from '../smtp/raw-client.js';
-import { deepFreeze } from '../core/freeze.js';
+import { amendObservation } from '../tls/observation-builder.js';
 import { runNodemailer } from './nodemailer.js';
 import { runOpenssl } from './openssl.js';
 import type { LabClientContainer } from '../lab/client-container.js';
@@ -56,7 +56,7 @@ const CLIENTS: Partial<Record<ClientName, LabClient>> = {
       const { resume: _resume, ...once } = req;
       const first = await runRawClient(once);
       const second = await runRawClient({ ...once, tls: { ...once.tls, ...(first.session ? { session: first.session } : {}) } });
-      const observation = deepFreeze({ ...second.observation, resumption: { firstConnectionGotSession: first.session !== null, offered: first.session !== null } });
+      const observation = amendObservation(second.observation, { resumption: { firstConnectionGotSession: first.session !== null, offered: first.session !== null } });
       return { observation, extra: { firstConnection: first.observation } };
     }
     const r = await runRawClient(req);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { LabError, type ErrorCode, type Stage } from '../core/errors.js';
-import { deepFreeze } from '../core/freeze.js';
 import { describeTlsSocket, tlsErrorMessage, toNodeTlsOptions } from '../tls/node-tls.js';
-import { OBSERVATION_SCHEMA, type SmtpReply, type TlsDetails, type TlsObservation, type TranscriptEntry } from '../tls/observation.js';
+import { ObservationBuilder } from '../tls/observation-builder.js';
+import type { SmtpReply, TlsObservation, TranscriptEntry } from '../tls/observation.js';
 import { WATCH_TAG, watchTlsSockets } from './tls-socket-watch.js';
 import type { ClientOutcome, ClientRequest } from './index.js';
 
@@ -50,33 +50,42 @@ function codeOf(err: { code?: string; message: string }, stage: Stage): ErrorCod
 }
 
 function redact(line: string, afterAuthChallenge: boolean): string {
-  if (/^AUTH\s+\S+/i.test(line)) return line.replace(/^(AUTH\s+\S+).*$/i, '$1 <redacted>');
+  // "AUTH PLAIN <token>" keeps its mechanism; a bare "AUTH LOGIN" carries no secret and stays as sent.
+  if (/^AUTH\s+\S+/i.test(line)) return line.replace(/^(AUTH\s+\S+)\s+.*$/i, '$1 <redacted>');
   return afterAuthChallenge ? '<redacted>' : line;
 }
 
 export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> {
-  const started = Date.now();
-  const transcript: TranscriptEntry[] = [];
-  const note = (dir: TranscriptEntry['dir'], text: string) => transcript.push({ t: Date.now() - started, dir, text });
+  const obs = new ObservationBuilder('nodemailer', { host: req.host, port: req.port, mode: req.mode });
+  const note = (dir: TranscriptEntry['dir'], text: string) => obs.note(dir, text);
   const id = randomUUID();
-  let tlsDetails: TlsDetails | null = null;
-  let localPort: number | null = null;
-  let localAddress: string | null = null;
   let upgraded = req.mode === 'implicit';
   let lastServerCode = 0;
+  // The client's own address as Postfix logs it: from the TCP socket under STARTTLS, from the
+  // implicit-TLS socket once its TCP connection is up (before the handshake, which may fail),
+  // and from nodemailer's own "Connection established" log entry (the only sight of it in plain mode).
+  let localKnown = false;
+  const setLocal = (address: string | undefined, port: number | undefined) => {
+    if (localKnown || address === undefined || port === undefined) return;
+    localKnown = true;
+    obs.set('localAddress', address);
+    obs.set('localPort', port);
+  };
 
   const unwatch = watchTlsSockets(id, (socket, underlying) => {
-    if (underlying) [localPort, localAddress] = [underlying.localPort ?? null, underlying.localAddress ?? null];
+    if (underlying) setLocal(underlying.localAddress, underlying.localPort);
+    else socket.once('connect', () => setLocal(socket.localAddress, socket.localPort));
     socket.once('secureConnect', () => {
-      tlsDetails = describeTlsSocket(socket, req.tls);
-      localPort ??= socket.localPort ?? null;
-      localAddress ??= socket.localAddress ?? null;
-      note('*', `TLS established: ${tlsDetails.protocol} ${tlsDetails.cipher.openssl}`);
+      const details = describeTlsSocket(socket, req.tls);
+      obs.set('tls', details);
+      setLocal(socket.localAddress, socket.localPort);
+      note('*', `TLS established: ${details.protocol} ${details.cipher.openssl}`);
     });
   });
 
   const log = (level: string) => (meta: Record<string, unknown> | undefined, message: string, ...args: unknown[]) => {
     const text = args.length ? message.replace(/%[sd]/g, () => String(args.shift())) : message;
+    if (meta?.tnx === 'network' && typeof meta.localAddress === 'string' && typeof meta.localPort === 'number') setLocal(meta.localAddress, meta.localPort);
     if (meta?.tnx === 'server') {
       for (const l of text.split(/\r?\n/).filter(Boolean)) {
         note('S', l);
@@ -107,55 +116,34 @@ export async function runNodemailer(req: ClientRequest): Promise<ClientOutcome> 
     tls: { ...toNodeTlsOptions(req.tls), [WATCH_TAG]: id } as never,
   });
 
-  let error: LabError | null = null;
-  let delivery: TlsObservation['delivery'] = null;
-  let auth: TlsObservation['auth'] = null;
   try {
     if (req.message) {
       const info = await transport.sendMail({ envelope: { from: req.message.from, to: [...req.message.to] }, raw: req.message.data.replace(/\r?\n/g, '\r\n') });
       const reply = parseReply(info.response);
-      delivery = { accepted: true, reply, queueId: /queued as ([0-9A-Za-z]+)/.exec(info.response)?.[1] ?? null };
+      obs.set('delivery', { accepted: true, reply, queueId: /queued as ([0-9A-Za-z]+)/.exec(info.response)?.[1] ?? null });
     } else {
       await transport.verify();
     }
-    if (req.auth) auth = { mechanism: req.auth.mechanism, reply: lastReplyWithCode(transcript, 235) ?? { code: 235, lines: [] } };
   } catch (err) {
     const e = err as Error & { code?: string; command?: string; responseCode?: number; response?: string };
     const stage = /handshake|SSL routines|alert/i.test(e.message) ? 'handshake' : stageOf(e.command, upgraded);
     // TLS failures are phrased as the other clients phrase them ("…: reason, alert N").
     const message = stage === 'handshake' ? tlsErrorMessage(e) : e.message;
-    error = new LabError(codeOf(e, stage), `nodemailer: ${message}`, { stage, detail: e.response ?? e.message });
-    if (stage === 'auth' && e.response) auth = { mechanism: req.auth?.mechanism ?? 'PLAIN', reply: parseReply(e.response) };
-    if (stage === 'mail' && e.response) delivery = { accepted: false, reply: parseReply(e.response), queueId: null };
-    note('*', `error at ${stage}: ${error.code} ${error.message}`);
+    obs.fail(new LabError(codeOf(e, stage), `nodemailer: ${message}`, { stage, detail: e.response ?? e.message }));
+    if (stage === 'mail' && e.response) obs.set('delivery', { accepted: false, reply: parseReply(e.response), queueId: null });
   } finally {
     transport.close();
     unwatch();
   }
 
+  const transcript = obs.transcript;
   const caps = capabilities(transcript, req.mode === 'implicit');
-  const observation: TlsObservation = {
-    schema: OBSERVATION_SCHEMA,
-    client: 'nodemailer',
-    target: { host: req.host, port: req.port, mode: req.mode },
-    startedAt: new Date(started).toISOString(),
-    durationMs: Date.now() - started,
-    localAddress,
-    localPort,
-    banner: firstReply(transcript),
-    capabilities: { beforeTls: req.mode === 'implicit' ? null : caps.before, afterTls: req.mode === 'plain' ? null : caps.after },
-    starttlsReply: replyAfter(transcript, /^STARTTLS$/i),
-    probe: null,
-    injection: null,
-    renegotiation: null,
-    resumption: null,
-    tls: tlsDetails,
-    auth,
-    delivery,
-    transcript: [...transcript],
-    error: error?.toRecord() ?? null,
-  };
-  return { observation: deepFreeze(observation), extra: {} };
+  obs.set('banner', firstReply(transcript));
+  obs.set('capabilities', { beforeTls: req.mode === 'implicit' ? null : caps.before, afterTls: req.mode === 'plain' ? null : caps.after });
+  obs.set('starttlsReply', replyAfter(transcript, /^STARTTLS$/i));
+  // What nodemailer really did: it skips AUTH when the server offers none, so `auth` is null then.
+  obs.set('auth', authFromTranscript(transcript));
+  return { observation: obs.finish(), extra: {} };
 }
 
 function parseReply(text: string): SmtpReply {
@@ -181,9 +169,25 @@ function firstReply(t: readonly TranscriptEntry[]): SmtpReply | null {
   return lines.length ? parseReply(lines.join('\n')) : null;
 }
 
-function lastReplyWithCode(t: readonly TranscriptEntry[], code: number): SmtpReply | null {
-  const hit = [...t].reverse().find((e) => e.dir === 'S' && e.text.startsWith(String(code)));
-  return hit ? parseReply(hit.text) : null;
+/**
+ * The AUTH exchange as the transcript shows it: the mechanism of the AUTH command nodemailer
+ * sent, and the server's final reply to it (for LOGIN, the reply after the 334 challenges and
+ * the answers to them). Null when no AUTH command was sent, or the server never replied.
+ */
+export function authFromTranscript(t: readonly TranscriptEntry[]): TlsObservation['auth'] {
+  const start = t.findIndex((e) => e.dir === 'C' && /^AUTH\s+\S+/i.test(e.text));
+  if (start < 0) return null;
+  const mechanism = /^AUTH\s+(\S+)/i.exec(t[start]!.text)![1]!.toUpperCase();
+  let from = start;
+  for (;;) {
+    const reply = replyAfter(t, /.*/, from);
+    if (!reply) return null;
+    if (reply.code !== 334) return { mechanism, reply };
+    // A challenge: the client's answer is the next line it sent; the reply to that follows it.
+    const answer = t.findIndex((e, k) => k > from && e.dir === 'C');
+    if (answer < 0) return null;
+    from = answer;
+  }
 }
 
 /**

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { LabError, type ErrorCode, type Stage } from '../core/errors.js';
-import { deepFreeze } from '../core/freeze.js';
-import { OBSERVATION_SCHEMA, type TlsObservation, type TranscriptEntry } from '../tls/observation.js';
+import { amendObservation, ObservationBuilder } from '../tls/observation-builder.js';
 import type { LabClientContainer } from '../lab/client-container.js';
 import type { ClientOutcome, ClientRequest } from './index.js';
 import { parseSClient, peerCertificateOf, verificationOf } from './openssl-output.js';
@@ -70,17 +69,19 @@ export async function runOpenssl(req: ClientRequest, client: LabClientContainer,
     const got = (await client.exec(['sh', '-c', `test -s ${sessFile}`])).exitCode === 0;
     const second = await runOpensslOnce(req, client, files, got ? ['-sess_in', sessFile] : []);
     await client.exec(['rm', '-f', sessFile]);
-    return { observation: deepFreeze({ ...second.observation, resumption: { firstConnectionGotSession: got, offered: got } }), extra: { ...second.extra, firstConnection: first.observation } };
+    return { observation: amendObservation(second.observation, { resumption: { firstConnectionGotSession: got, offered: got } }), extra: { ...second.extra, firstConnection: first.observation } };
   }
   return runOpensslOnce(req, client, files, []);
 }
 
 async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, files: { caFile: string | null; cert: { cert: string; key: string } | null }, extraArgs: readonly string[]): Promise<ClientOutcome> {
-  const started = Date.now();
-  const transcript: TranscriptEntry[] = [];
-  const note = (dir: TranscriptEntry['dir'], text: string) => transcript.push({ t: Date.now() - started, dir, text });
+  const obs = new ObservationBuilder('openssl', { host: req.host, port: req.port, mode: req.mode });
   const t = req.tls;
   const localPort = randomInt(20_000, 60_000);
+  // s_client binds the client container's address and a port the lab picks (implicit TLS too),
+  // so both are known before it runs, as Postfix will log them.
+  obs.set('localAddress', client.address);
+  obs.set('localPort', localPort);
   const args = ['openssl', 's_client', '-connect', `${req.host}:${req.port}`, '-bind', `${client.address}:${localPort}`, '-showcerts', '-ign_eof'];
   if (req.mode === 'starttls') args.push('-starttls', 'smtp', '-name', req.ehloName ?? 'client.lab.test');
   if (t.minVersion) args.push('-min_protocol', VERSION_FLAG[t.minVersion]!);
@@ -103,7 +104,7 @@ async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, fi
   // server closes and s_client exits. For implicit TLS, Postfix reads the EHLO after its banner.
   const stdin = req.stopAfter === 'handshake' ? 'QUIT\\r\\n' : `EHLO ${ehlo}\\r\\nQUIT\\r\\n`;
   const command = `printf '${stdin}' | timeout 20 ${args.map(shellQuote).join(' ')} 2>&1; echo "lab-exit=$?"`;
-  note('*', `openssl client container ${client.address}: ${args.join(' ')}`);
+  obs.note('*', `openssl client container ${client.address}: ${args.join(' ')}`);
 
   let out: { stdout: string; exitCode: number };
   try {
@@ -114,11 +115,11 @@ async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, fi
   const text = out.stdout;
   const exit = Number(/lab-exit=(\d+)/.exec(text)?.[1] ?? out.exitCode);
   if (exit === 127 || /openssl: (not found|No such file)/.test(text)) throw new LabError('ETOOL', 'openssl is not installed in the lab client container');
-  for (const l of transcriptLines(text)) note(/^\d{3}[ -]/.test(l) ? 'S' : '*', l);
+  for (const l of transcriptLines(text)) obs.note(/^\d{3}[ -]/.test(l) ? 'S' : '*', l);
 
   const p = parseSClient(text);
-  let error: LabError | null = null;
-  const fail = (code: ErrorCode, stage: Stage, message: string) => (error ??= new LabError(code, message, { stage, detail: p.errors.join('\n') || text.slice(-500) }));
+  // The first failure found is the one reported (the checks below go from the earliest stage on).
+  const fail = (code: ErrorCode, stage: Stage, message: string) => obs.fail(new LabError(code, message, { stage, detail: p.errors.join('\n') || text.slice(-500) }));
   if (exit === 124) fail('ETIMEOUT', p.protocol ? 'ehlo' : 'handshake', "timeout 'openssl-s_client' expired after 20 s");
   if (!p.connected) fail('ECONNECTION', 'tcp', `openssl could not connect: ${p.errors[0] ?? 'no CONNECTED line'}`);
   if (/didn't find starttls/.test(text)) fail('ENOSTARTTLS', 'starttls', 'the server did not advertise STARTTLS (openssl: "didn\'t find starttls in server response")');
@@ -128,44 +129,25 @@ async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, fi
     fail('ETLS', 'handshake', `TLS handshake failed: ${reason ?? 'no cipher negotiated'}${p.alert !== null ? `, alert ${p.alert}` : ''}`);
   }
 
-  const iana = p.cipher ? ((await ianaNames(client)).get(p.cipher) ?? null) : null;
+  // With -starttls s_client swallows the plaintext greeting; with implicit TLS it prints it.
+  if (req.mode === 'implicit') obs.set('banner', p.replies.find((r) => r.code === 220) ?? null);
   // s_client echoes the last line of the plaintext EHLO reply ("250 CHUNKING"); the EHLO
   // reply under TLS is the multi-line one that follows.
   const afterTls = [...p.replies].reverse().find((r) => r.code === 250 && r.lines.length > 1);
-  const observation: TlsObservation = {
-    schema: OBSERVATION_SCHEMA,
-    client: 'openssl',
-    target: { host: req.host, port: req.port, mode: req.mode },
-    startedAt: new Date(started).toISOString(),
-    durationMs: Date.now() - started,
-    localAddress: client.address,
-    localPort,
-    // With -starttls s_client swallows the plaintext greeting; with implicit TLS it prints it.
-    banner: req.mode === 'implicit' ? (p.replies.find((r) => r.code === 220) ?? null) : null,
-    capabilities: { beforeTls: null, afterTls: afterTls ? afterTls.lines.slice(1).map((l) => l.trim()) : null },
-    starttlsReply: null,
-    probe: null,
-    injection: null,
-    renegotiation: null,
-    resumption: null,
-    tls:
-      error === null && p.protocol && p.cipher
-        ? {
-            protocol: p.protocol,
-            cipher: { openssl: p.cipher, iana, bits: null },
-            keyExchange: p.keyExchange,
-            peerCertificate: peerCertificateOf(p),
-            verification: verificationOf(p, t.verifyName),
-            sessionReused: p.reused,
-            secureRenegotiation: p.secureRenegotiation,
-            compression: p.compression,
-            sniSent: t.servername ?? null,
-          }
-        : null,
-    auth: null,
-    delivery: null,
-    transcript,
-    error: error ? (error as LabError).toRecord() : null,
-  };
-  return { observation: deepFreeze(observation), extra: { peerSignatureType: p.peerSignatureType, secureRenegotiation: p.secureRenegotiation, compression: p.compression } };
+  obs.set('capabilities', { beforeTls: null, afterTls: afterTls ? afterTls.lines.slice(1).map((l) => l.trim()) : null });
+  if (obs.error === null && p.protocol && p.cipher) {
+    const iana = (await ianaNames(client)).get(p.cipher) ?? null;
+    obs.set('tls', {
+      protocol: p.protocol,
+      cipher: { openssl: p.cipher, iana, bits: null },
+      keyExchange: p.keyExchange,
+      peerCertificate: peerCertificateOf(p),
+      verification: verificationOf(p, t.verifyName),
+      sessionReused: p.reused,
+      secureRenegotiation: p.secureRenegotiation,
+      compression: p.compression,
+      sniSent: t.servername ?? null,
+    });
+  }
+  return { observation: obs.finish(), extra: { peerSignatureType: p.peerSignatureType, secureRenegotiation: p.secureRenegotiation, compression: p.compression } };
 }
