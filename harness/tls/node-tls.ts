@@ -1,7 +1,7 @@
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate, TlsDetails, Verification } from './observation.js';
-import { describeDer } from '../enum/cert-summary.js';
+import { describeDer } from './certificate.js';
 
 /** TLS options every lab client understands; each client maps them to its own knobs. */
 export interface TlsClientOptions {
