@@ -86,7 +86,7 @@ async function serverSide(session: ScenarioSession, check: ClientHandshakeCheck,
  * Clients agree where they both observed a value. A null from a client that could not see the
  * field (the DHE group, say) is not agreement: such paths are recorded as not comparable.
  */
-function agreement(observations: readonly TlsObservation[], out: KindOutcome): void {
+export function agreement(observations: readonly TlsObservation[], out: KindOutcome): void {
   if (observations.length < 2) return;
   for (const path of AGREEMENT_PATHS) {
     const values = observations.map((o) => ({ client: o.client, value: getPath(o, path) ?? null }));
