@@ -23,10 +23,10 @@ export class FeatureLog {
     return rec;
   }
 
-  /** The feature cannot be decided because `dependency` (for `version`, if given) failed. */
-  failBecause(feature: ProbeFeatureName, dependency: ProbeFeatureName, version: ProbeVersion | null = null, what = ''): void {
-    const cause = this.errorsOf(dependency).find((e) => version === null || e.version === version) ?? this.errorsOf(dependency)[0];
-    const v = version ?? cause?.version ?? null;
+  /** The feature cannot be decided because `dependency` (for `version`, if given) failed, with `error` (default: the error logged for it). */
+  failBecause(feature: ProbeFeatureName, dependency: ProbeFeatureName, version: ProbeVersion | null = null, what = '', error?: LabError): void {
+    const cause = error ?? this.errorsOf(dependency).find((e) => version === null || e.version === version) ?? this.errorsOf(dependency)[0];
+    const v = version ?? (cause && 'version' in cause ? cause.version : null);
     const message = `not decided${what ? ` (${what})` : ''}: it needs ${dependency}${v ? ` for ${v}` : ''}, which failed${cause ? `: ${cause.message}` : ''}`;
     this.fail(feature, new LabError(cause?.code ?? 'EINTERNAL', message, { stage: cause?.stage ?? null }), v);
   }

@@ -1,4 +1,4 @@
-import type { ErrorCode, Stage } from '../core/errors.js';
+import { type ErrorCode, LabError, type Stage } from '../core/errors.js';
 import type { SmtpReply } from '../tls/observation.js';
 import type { CertificateSummary } from './cert-summary.js';
 import type { ProbeVersion } from './cipher-suites.js';
@@ -169,4 +169,17 @@ export interface ProbeResult {
   readonly featureStatus: Readonly<Record<ProbeFeatureName, ProbeFeatureStatus>>;
   /** No feature failed (features not run, such as those outside scope 'enumeration', do not count). */
   readonly complete: boolean;
+}
+
+/**
+ * The error a feature recorded (for a version, when given), or null when it did not fail.
+ * Whoever judges a finding (a check comparing the accepted suites) must not judge a list the
+ * probe could not finish: the error is ETOOL (the check's tool gave no answer, so the check is
+ * inconclusive), with the feature's own code and stage in the message.
+ */
+export function featureFailure(r: ProbeResult, feature: ProbeFeatureName, version?: ProbeVersion): LabError | null {
+  const e = r.featureStatus[feature].errors.find((x) => version === undefined || x.version === null || x.version === version);
+  if (!e) return null;
+  const where = `${e.code}${e.stage ? ` at ${e.stage}` : ''}`;
+  return new LabError('ETOOL', `probe could not determine ${feature}${e.version ? ` for ${e.version}` : ''} (${where}): ${e.message}`, { stage: e.stage });
 }

@@ -80,13 +80,13 @@ async function findAll(p: Prober, log: FeatureLog, target: ProbeTarget): Promise
   const orderRuns = PROBE_VERSIONS.map(async (v): Promise<[ProbeVersion, ChainOutcome, OrderFinding | null]> => {
     const c = await chains.get(v)!.done;
     if (c.first.error) {
-      log.failBecause('suites', 'protocols', v);
-      log.failBecause('order', 'protocols', v);
+      log.failBecause('suites', 'protocols', v, '', c.first.error);
+      log.failBecause('order', 'protocols', v, '', c.first.error);
       return [v, c, null];
     }
     if (c.error) {
       log.fail('suites', c.error, v);
-      log.failBecause('order', 'suites', v);
+      log.failBecause('order', 'suites', v, '', c.error);
       return [v, c, null];
     }
     return [v, c, await recorded(log, 'order', () => decideOrder(p, c), v)];

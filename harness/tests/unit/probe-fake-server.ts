@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 
 /**
@@ -20,6 +21,28 @@ export interface FakeServerOptions {
   readonly tls?: tls.SecureContextOptions;
   /** Per connection (1-based): answer 421 instead of the greeting, reset the connection, or serve normally. */
   readonly pushback?: (n: number) => '421' | 'reset' | null;
+  /** Go silent (keep the connection, answer nothing) when the client's first TLS record is a ClientHello this picks. */
+  readonly stallOnHello?: (hello: ClientHelloSeen) => boolean;
+}
+
+/** The parts of a ClientHello the fake server can pick on: the legacy version field and the suite codes. */
+export interface ClientHelloSeen {
+  /** client_version: 0x0300 SSLv3 … 0x0303 (TLS 1.2, and TLS 1.3 hellos too). */
+  readonly legacyVersion: number;
+  readonly ciphers: readonly number[];
+}
+
+/** Reads the first ClientHello in one TLS record (hand-built hellos and node:tls's fit one record); null if it is not one. */
+export function readClientHello(b: Buffer): ClientHelloSeen | null {
+  if (b.length < 44 || b[0] !== 0x16 || b[5] !== 0x01) return null;
+  const legacyVersion = b.readUInt16BE(9);
+  const sidLen = b[43]!;
+  const at = 44 + sidLen;
+  if (b.length < at + 2) return null;
+  const len = b.readUInt16BE(at);
+  const ciphers: number[] = [];
+  for (let i = at + 2; i + 1 < at + 2 + len && i + 1 < b.length; i += 2) ciphers.push(b.readUInt16BE(i));
+  return { legacyVersion, ciphers };
 }
 
 export class FakeSmtpServer {
@@ -104,7 +127,33 @@ export class FakeSmtpServer {
   /** TLS on the raw socket; then SMTP inside it (greeting first only for implicit TLS). */
   private startTls(raw: net.Socket, smtpInside: boolean, greet = true): void {
     if (!this.context) return void raw.destroy();
-    const t = new tls.TLSSocket(raw, { isServer: true, secureContext: this.context });
+    const pick = this.o.stallOnHello;
+    if (pick) {
+      // Look at the first record before TLS sees it: stall, or hand it on through a relay stream.
+      return void raw.once('data', (first: Buffer) => {
+        const hello = readClientHello(first);
+        if (hello && pick(hello)) return; // silent: the connection stays open, nothing is answered
+        const relay = new Duplex({
+          read() {},
+          write(chunk: Buffer, _enc, done) {
+            raw.write(chunk, done);
+          },
+          final(done) {
+            raw.end();
+            done();
+          },
+        });
+        relay.push(first);
+        raw.on('data', (d: Buffer) => relay.push(d));
+        raw.once('close', () => relay.destroy());
+        this.serveTls(relay, raw, smtpInside, greet);
+      });
+    }
+    this.serveTls(raw, raw, smtpInside, greet);
+  }
+
+  private serveTls(stream: Duplex, raw: net.Socket, smtpInside: boolean, greet: boolean): void {
+    const t = new tls.TLSSocket(stream as net.Socket, { isServer: true, secureContext: this.context! });
     t.on('error', () => raw.destroy());
     t.once('secure', () => {
       if (smtpInside) this.smtp(t, raw, false, greet);

@@ -1,4 +1,5 @@
 import { byCode, type ProbeVersion } from '../../../enum/cipher-suites.js';
+import { featureFailure } from '../../../enum/probe-result.js';
 import type { CheckRunner } from '../runner.js';
 import type { EnumerationCheck } from './spec.js';
 
@@ -9,6 +10,8 @@ export const runEnumeration: CheckRunner<EnumerationCheck> = async (session, che
   const e = check.enumerate;
   const result = await session.enumeration(check.service);
   const version = e.protocol as ProbeVersion;
+  const unfinished = featureFailure(result, 'suites', version); // a list cut short is no verdict
+  if (unfinished) throw unfinished;
   const accepted = new Set(result.ciphersByProtocol[version].map((s) => s.code));
   if (e.accepted) {
     const want = new Set(e.accepted);
