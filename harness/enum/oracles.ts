@@ -392,6 +392,9 @@ export async function runSslscan(target: OracleTarget, opts: { binary?: string; 
 /** testssl's flags for the probe's enumeration scope: protocols, ciphers per protocol, forward secrecy (curves, DH groups). */
 export const TESTSSL_ENUMERATION_FLAGS: readonly string[] = Object.freeze(['-p', '-E', '-f']);
 
+/** testssl's feature checks: renegotiation (-R), compression/CRIME (-C), server defaults incl. resumption (-S), TLS_FALLBACK_SCSV (-Z). */
+export const TESTSSL_FEATURE_FLAGS: readonly string[] = Object.freeze(['-S', '-R', '-C', '-Z']);
+
 /** `testssl --quiet --color 0 --warnings off -n none [--starttls smtp] FLAGS --jsonfile FILE HOST:PORT`. */
 export async function runTestssl(target: OracleTarget, opts: { binary?: string; flags?: readonly string[]; timeoutMs?: number } = {}): Promise<OracleRun> {
   const bin = opts.binary ?? (await which('testssl')) ?? (await which('testssl.sh'));

@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LabError } from '../../core/errors.js';
 import { PROJECT_ROOT, SCENARIOS_DIR } from '../../engine/paths.js';
-import { GOLDEN_CASES } from '../../enum/capture-golden.js';
+import { GOLDEN_CASES } from '../../dev/capture-golden.js';
 import { byCode, byOpenSslName, GROUP, groupByCode, suitesFor } from '../../enum/cipher-suites.js';
 import { buildClientHello, type ClientHelloSpec } from '../../enum/client-hello.js';
 import { answerToJson, type FinishedAnswer, ServerAnswerReader } from '../../enum/server-answer.js';

@@ -2,8 +2,8 @@
  * Captures the oracle outputs in harness/tests/golden/oracles/ from real lab Postfix
  * containers, for the parser unit tests (harness/tests/unit/probe-oracles.test.ts):
  *
- *   npx tsx harness/enum/capture-oracles.ts                 # every configuration
- *   npx tsx harness/enum/capture-oracles.ts tls12-only      # some
+ *   npx tsx harness/dev/capture-oracles.ts                 # every configuration
+ *   npx tsx harness/dev/capture-oracles.ts tls12-only      # some
  *
  * For each configuration in ORACLE_CONFIGS it starts the scenario, runs on the host
  *   sslscan --starttls-smtp --no-colour --xml=FILE ADDR:25                 → sslscan-NAME.xml, sslscan-NAME.txt
@@ -24,8 +24,8 @@ import { ensureImage } from '../engine/images.js';
 import { PROJECT_ROOT, SCENARIOS_DIR } from '../engine/paths.js';
 import { ScenarioSession } from '../lab/scenario-session.js';
 import { loadScenario } from '../scenario/load.js';
-import { ensureOracleTools, runSslscan, runTestssl, TESTSSL_ENUMERATION_FLAGS } from './oracles.js';
-import { probe } from './probe.js';
+import { ensureOracleTools, runSslscan, runTestssl, TESTSSL_ENUMERATION_FLAGS, TESTSSL_FEATURE_FLAGS } from '../enum/oracles.js';
+import { probe } from '../enum/probe.js';
 
 export const ORACLE_GOLDEN_DIR = path.join(PROJECT_ROOT, 'harness/tests/golden/oracles');
 const FIXTURES = path.join(PROJECT_ROOT, 'harness/tests/fixtures/probe');
@@ -37,8 +37,6 @@ export const ORACLE_CONFIGS: readonly { readonly name: string; readonly dir: str
   { name: 'permissive', dir: path.join(FIXTURES, 'permissive'), what: 'all protocols but SSLv2, ALL:@SECLEVEL=0, client order, ten curves' },
   { name: 'tls12-only', dir: path.join(FIXTURES, 'tls12-only'), what: 'TLS 1.2 only, ECDSA P-256 certificate, medium ciphers, server order' },
 ];
-
-export const TESTSSL_FEATURE_FLAGS: readonly string[] = Object.freeze(['-S', '-R', '-C', '-Z']);
 
 async function toolVersions(): Promise<Record<string, string>> {
   const s = await run('sslscan', ['--version'], { timeoutMs: 10_000 });

@@ -2,7 +2,7 @@
  * Captures the golden server answers in harness/tests/golden/tls-records/ from a real lab
  * Postfix (scenario opportunistic-25, seed 000 settings):
  *
- *   npx tsx harness/enum/capture-golden.ts            # writes NAME.bin and NAME.json per case
+ *   npx tsx harness/dev/capture-golden.ts            # writes NAME.bin and NAME.json per case
  *
  * Each case speaks SMTP (banner, EHLO, STARTTLS unless the case says not), writes one
  * hand-built ClientHello and keeps every byte the server sent after it until the answer was
@@ -21,9 +21,9 @@ import { ScenarioSession } from '../lab/scenario-session.js';
 import { loadScenario } from '../scenario/load.js';
 import { ReplyReader } from '../smtp/reply-reader.js';
 import type { SmtpReply } from '../tls/observation.js';
-import { byOpenSslName, GROUP, suitesFor } from './cipher-suites.js';
-import { buildClientHello, type ClientHelloSpec } from './client-hello.js';
-import { answerToJson, type FinishedAnswer, ServerAnswerReader } from './server-answer.js';
+import { byOpenSslName, GROUP, suitesFor } from '../enum/cipher-suites.js';
+import { buildClientHello, type ClientHelloSpec } from '../enum/client-hello.js';
+import { answerToJson, type FinishedAnswer, ServerAnswerReader } from '../enum/server-answer.js';
 
 export const GOLDEN_DIR = path.join(PROJECT_ROOT, 'harness/tests/golden/tls-records');
 
