@@ -8,9 +8,8 @@ import { loadCatalogue } from '../scenario/load.js';
 import { ensureEngine } from '../engine/engine.js';
 import { ensureImage } from '../engine/images.js';
 import { countLabObjects, removeLabObjects } from '../engine/cleanup.js';
-import { runVitest } from './vitest-run.js';
-import { notRunReport } from '../report/not-run-report.js';
-import { writeReport } from '../report/write-report.js';
+import { runLab } from '../runner/run-lab.js';
+import { runTests } from '../runner/run-tests.js';
 
 const say = (l: string) => process.stderr.write(`${l}\n`);
 
@@ -19,6 +18,8 @@ function sayLabError(e: LabError): void {
   say(`smtp-tls-lab: ${e.code}: ${forTerminal(e.message, 4000)}`);
   for (const line of e.detail?.split('\n') ?? []) say(`  ${forTerminal(line, 4000)}`);
 }
+
+const withConcurrency = (n: number | undefined) => (n === undefined ? {} : { concurrency: n });
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
@@ -35,38 +36,21 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (command) {
-    case 'run': {
-      const concurrency = positiveInt(flags.concurrency as string | undefined, 'concurrency', 'run');
-      const scenariosDir = path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR);
-      // Unknown scenario names are a usage error before anything starts.
-      const entries = loadCatalogue(scenariosDir, (flags.scenario as string[] | undefined) ?? []);
-      const reportDir = path.resolve((flags['report-dir'] as string | undefined) ?? REPORTS_DIR);
-      const startedAt = new Date();
-      try {
-        // Engine and image first, here: when either fails, the report still lists every scenario, as not run and why.
-        await ensureEngine(say);
-        await ensureImage('postfix', (l) => say(`lab: ${l}`));
-      } catch (err) {
-        const e = asLabError(err);
-        const file = writeReport(reportDir, notRunReport(entries, e, startedAt));
-        sayLabError(e);
-        process.stdout.write(`
-${entries.length} scenario(s) not run: the lab could not start (${e.code})
-report: ${file}
-`);
-        return 2;
-      }
-      return runVitest({
-        mode: 'lab',
-        scenarios: (flags.scenario as string[] | undefined) ?? [],
-        ...(flags['scenarios-dir'] ? { scenariosDir: path.resolve(flags['scenarios-dir'] as string) } : {}),
-        reportDir,
-        ...(concurrency ? { concurrency } : {}),
+    case 'run':
+      return runLab({
+        selection: {
+          scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR),
+          scenarios: (flags.scenario as string[] | undefined) ?? [],
+        },
+        reportDir: path.resolve((flags['report-dir'] as string | undefined) ?? REPORTS_DIR),
+        ...withConcurrency(positiveInt(flags.concurrency as string | undefined, 'concurrency', 'run')),
+        out: (l) => process.stdout.write(`${l}\n`),
+        say,
+        sayError: sayLabError,
       });
-    }
     case 'test':
       await ensureEngine(say);
-      return runVitest({ mode: 'test', ...(flags.filter ? { filter: flags.filter as string } : {}) });
+      return runTests({ ...(flags.filter ? { filter: flags.filter as string } : {}), out: (l) => process.stdout.write(`${l}\n`) });
     case 'clean': {
       await ensureEngine(say);
       const r = await removeLabObjects(flags.all ? 'all' : 'leftovers');

@@ -1,6 +1,5 @@
 import { deepFreeze } from '../core/freeze.js';
-import type { CheckResult } from '../checks/result.js';
-import { REPORT_SCHEMA, type Counts, type Report, type ScenarioReport, type ScenarioStatus } from './types.js';
+import { REPORT_SCHEMA, type CheckResult, type Counts, type ExitCode, type Report, type ScenarioRecord, type ScenarioStatus } from './types.js';
 
 export function scenarioStatus(checks: readonly CheckResult[], startError: boolean): ScenarioStatus {
   if (checks.some((c) => c.status === 'fail')) return 'fail';
@@ -9,32 +8,38 @@ export function scenarioStatus(checks: readonly CheckResult[], startError: boole
   return 'pass';
 }
 
-function count<T extends { status: string }>(items: readonly T[]): Counts {
+export function countStatuses(items: readonly { readonly status: string }[]): Counts {
   const c = { pass: 0, fail: 0, inconclusive: 0, error: 0 };
   for (const i of items) if (i.status in c) c[i.status as keyof Counts]++;
   return c;
 }
 
 /**
- * Exit code of a run: 1 when any check failed (a verdict on the server), otherwise 2 when
- * the lab could not give every verdict (error, inconclusive, infrastructure), otherwise 0.
+ * Exit code of a run: 2 when the lab could not give every verdict (a check in error or
+ * inconclusive, an infrastructure error), even when another check failed, because a run with
+ * holes in it must not read as a finished verdict; otherwise 1 when any check failed (a
+ * verdict on the server); otherwise 0.
  */
-export function exitCodeFor(checks: Counts, infrastructureErrors: number): 0 | 1 | 2 {
-  if (checks.fail > 0) return 1;
+export function exitCodeFor(checks: Counts, infrastructureErrors: number): ExitCode {
   if (checks.error > 0 || checks.inconclusive > 0 || infrastructureErrors > 0) return 2;
+  if (checks.fail > 0) return 1;
   return 0;
 }
 
-export function buildReport(input: {
-  runId: string;
-  startedAt: Date;
-  finishedAt: Date;
-  postfixImage: string | null;
-  scenarios: readonly Omit<ScenarioReport, 'status'>[];
-  infrastructureErrors: readonly string[];
-}): Report {
+export interface ReportInput {
+  readonly runId: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly postfixImage: string | null;
+  readonly node: string;
+  readonly scenarios: readonly ScenarioRecord[];
+  readonly infrastructureErrors: readonly string[];
+}
+
+/** The run's one report, from its records: statuses, counts and exit code are derived here only. */
+export function buildReport(input: ReportInput): Report {
   const scenarios = input.scenarios.map((s) => ({ ...s, status: scenarioStatus(s.checks, s.error !== null) }));
-  const checks = count(scenarios.flatMap((s) => s.checks));
+  const checks = countStatuses(scenarios.flatMap((s) => s.checks));
   const infra = [...input.infrastructureErrors];
   if (scenarios.length === 0 && infra.length === 0) infra.push('no scenario ran');
   return deepFreeze({
@@ -45,9 +50,9 @@ export function buildReport(input: {
       finishedAt: input.finishedAt.toISOString(),
       durationMs: input.finishedAt.getTime() - input.startedAt.getTime(),
       postfixImage: input.postfixImage,
-      node: process.version,
+      node: input.node,
     },
-    summary: { scenarios: count(scenarios), checks, exitCode: exitCodeFor(checks, infra.length) },
+    summary: { scenarios: countStatuses(scenarios), checks, exitCode: exitCodeFor(checks, infra.length) },
     scenarios,
     infrastructureErrors: infra,
   });

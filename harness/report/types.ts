@@ -1,11 +1,19 @@
+/**
+ * The report model: what one run found, built once from the run's records
+ * (harness/runner/) and handed to the renderers (harness/report/formats.ts). Renderers read
+ * this model and nothing else; the only types it takes from outside report/ and core/ are the
+ * records it holds, the checks' results (type-only, so nothing of checks/ loads with it).
+ */
 import type { LabErrorRecord } from '../core/errors.js';
-import type { CheckResult, CheckStatus } from '../checks/result.js';
-import type { PostfixLogEvent } from '../postfix/log-parser.js';
+import type { CheckResult, CheckStatus, Finding } from '../checks/result.js';
 
 export const REPORT_SCHEMA = 'smtp-tls-lab/report@1';
 
 /** A scenario is inconclusive only when none of its checks could give a verdict. */
 export type ScenarioStatus = 'pass' | 'fail' | 'error' | 'inconclusive';
+
+/** One parsed Postfix log event, as the checks' results hold them. */
+export type LogEvent = CheckResult['logEvents'][number];
 
 export interface ScenarioReport {
   readonly id: string;
@@ -15,12 +23,17 @@ export interface ScenarioReport {
   readonly status: ScenarioStatus;
   readonly startupMs: number | null;
   readonly error: LabErrorRecord | null;
+  /** What Postfix said while it started (warnings), each marked as expected by the scenario or not. */
+  readonly findings: readonly Finding[];
   readonly checks: readonly CheckResult[];
   /** Every parsed event of the scenario's Postfix, in order. */
-  readonly logEvents: readonly PostfixLogEvent[];
+  readonly logEvents: readonly LogEvent[];
   readonly mainCf: string | null;
   readonly cleanupProblems: readonly string[];
 }
+
+/** What the runner records of a scenario; the report adds its status. */
+export type ScenarioRecord = Omit<ScenarioReport, 'status'>;
 
 export interface Counts {
   readonly pass: number;
@@ -28,6 +41,8 @@ export interface Counts {
   readonly inconclusive: number;
   readonly error: number;
 }
+
+export type ExitCode = 0 | 1 | 2;
 
 export interface Report {
   readonly schema: typeof REPORT_SCHEMA;
@@ -39,10 +54,10 @@ export interface Report {
     readonly postfixImage: string | null;
     readonly node: string;
   };
-  readonly summary: { readonly scenarios: Counts; readonly checks: Counts; readonly exitCode: 0 | 1 | 2 };
+  readonly summary: { readonly scenarios: Counts; readonly checks: Counts; readonly exitCode: ExitCode };
   readonly scenarios: readonly ScenarioReport[];
   /** Errors outside any scenario (the engine, the image, a crashed worker). */
   readonly infrastructureErrors: readonly string[];
 }
 
-export type { CheckStatus };
+export type { CheckResult, CheckStatus, Finding };

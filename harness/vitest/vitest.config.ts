@@ -7,14 +7,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 /**
  * One config for both suites: unit tests of parsers (captured real output, no containers)
  * and the lab tests (real Postfix). `npm test` runs both; `npm run lab` runs the catalogue
- * with the lab reporters. Concurrency fits a 2-core machine: scenarios run 3 at a time.
+ * through harness/runner/ with the lab's reporters and the selection it provides.
+ * Concurrency fits a 2-core machine: scenarios run 3 at a time.
  */
 export default defineConfig({
   root,
   test: {
     include: ['harness/tests/**/*.test.ts'],
     globalSetup: [path.join(root, 'harness/vitest/global-setup.ts')],
-    maxConcurrency: Number(process.env.SMTP_TLS_LAB_CONCURRENCY ?? 3),
+    // Scenarios at once; `run --concurrency N` overrides it (harness/runner/), never the environment.
+    maxConcurrency: 3,
     fileParallelism: true,
     maxWorkers: 2,
     testTimeout: 120_000,

@@ -1,24 +1,28 @@
 /**
- * The catalogue: every scenario under scenarios/ (or those named in SMTP_TLS_LAB_SCENARIOS),
- * each against its own real Postfix. Scenarios run concurrently (bounded by maxConcurrency);
- * the checks of one scenario run in order. Results go into task meta for the reporters.
+ * The catalogue: the scenarios the runner selected (`inject('labCatalogue')`; under `npm test`
+ * nothing is provided and it is every scenario under scenarios/), each against its own real
+ * Postfix. No environment variable changes what runs here. Scenarios run concurrently
+ * (bounded by maxConcurrency); the checks of one scenario run in order. Results go into task
+ * meta, from which the runner builds the report.
  */
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import type { TaskMeta } from '@vitest/runner';
+import { errorResult } from '../../checks/error-result.js';
+import { startupFindings } from '../../checks/findings.js';
+import { startupEvents } from '../../checks/kinds/startup-log/run.js';
 import { runCheck } from '../../checks/run-check.js';
-import { SCENARIOS_DIR } from '../../engine/paths.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
-import { errorResult, SCENARIO_FILE_CHECK, settle } from '../../lab/settle.js';
-import type { ScenarioMeta } from '../../lab/meta.js';
-import { DEFAULT_SCENARIO_TIMEOUT_S, loadCatalogue } from '../../scenario/load.js';
 import { ScenarioBudget } from '../../lab/scenario-budget.js';
+import { SCENARIO_FILE_CHECK } from '../../runner/records.js';
+import { WHOLE_CATALOGUE } from '../../runner/selection.js';
+import { settle } from '../../runner/settle.js';
+import type { ScenarioMeta } from '../../runner/task-meta.js';
+import { DEFAULT_SCENARIO_TIMEOUT_S, loadCatalogue } from '../../scenario/load.js';
 import { asLabError, type LabError } from '../../core/errors.js';
 import { withTimeout } from '../../core/timeouts.js';
-import '../../lab/meta.js';
 
-const root = process.env.SMTP_TLS_LAB_SCENARIOS_DIR ?? SCENARIOS_DIR;
-const only = (process.env.SMTP_TLS_LAB_SCENARIOS ?? '').split(',').filter(Boolean);
-const entries = loadCatalogue(root, only);
+const selection = inject('labCatalogue') ?? WHOLE_CATALOGUE;
+const entries = loadCatalogue(selection.scenariosDir, selection.scenarios);
 
 // Vitest runs sibling suites at once only when each suite is itself marked concurrent, and a
 // concurrent suite's tests inherit that flag; `it.sequential` takes it back for the checks.
@@ -27,7 +31,9 @@ describe('catalogue', () => {
   for (const entry of entries) {
     describe.concurrent(entry.id, () => {
       let session: ScenarioSession | null = null;
-      let startError: LabError | null = entry.error;
+      // Why the scenario's checks cannot run: its file did not load, its lab did not start, or
+      // Postfix's start-up log shows a config error (such as TLS disabled by a bad setting).
+      let cannotRun: LabError | null = entry.error;
       const budget = new ScenarioBudget(entry.id, entry.scenario?.timeoutSeconds ?? DEFAULT_SCENARIO_TIMEOUT_S);
       // A start that outlives the budget still finishes in the background; it is stopped in afterAll.
       let lateStart: Promise<unknown> = Promise.resolve();
@@ -44,8 +50,8 @@ describe('catalogue', () => {
           summary: entry.scenario?.summary ?? '',
           seeds: entry.scenario?.seeds ?? [],
           startupMs: null,
-          image: inject('postfixImage'),
           error: entry.error?.toRecord() ?? null,
+          findings: [],
           mainCf: null,
           logEvents: [],
           cleanupProblems: [],
@@ -57,9 +63,16 @@ describe('catalogue', () => {
           session = await budget.run('start', starting);
           meta(suite.meta, { startupMs: session.startupMs, mainCf: session.config.mainCf });
         } catch (err) {
-          startError = asLabError(err);
-          meta(suite.meta, { error: startError.toRecord() });
+          cannotRun = asLabError(err);
+          meta(suite.meta, { error: cannotRun.toRecord() });
           lateStart = starting.then((s) => s.stop(), () => undefined);
+          return;
+        }
+        const startup = startupFindings(entry.scenario, startupEvents(session));
+        meta(suite.meta, { findings: startup.findings });
+        if (startup.configError) {
+          cannotRun = startup.configError;
+          meta(suite.meta, { error: startup.configError.toRecord() });
         }
       }, hardLimitMs);
 
@@ -72,11 +85,10 @@ describe('catalogue', () => {
         meta(suite.meta, { logEvents, cleanupProblems: problems });
       }, 120_000);
 
-      const checks = entry.scenario?.checks ?? [SCENARIO_FILE_CHECK];
-      for (const check of checks) {
+      for (const check of entry.scenario?.checks ?? [SCENARIO_FILE_CHECK]) {
         it.sequential(check.id, async ({ task, skip }) => {
-          const result = !session || !('service' in check)
-            ? errorResult(check, startError ?? new Error('scenario did not start'))
+          const result = cannotRun || !session || check.kind === SCENARIO_FILE_CHECK.kind
+            ? errorResult(check, cannotRun ?? new Error('scenario did not start'))
             : await budget.run(`check ${check.id}`, runCheck(session, check)).catch((err: unknown) => errorResult(check, err));
           task.meta.labCheck = result;
           settle(result, skip);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLog, parseLogLine } from '../../postfix/log-parser.js';
 import { PROJECT_ROOT } from '../../engine/paths.js';
+import { expectGolden } from '../golden-file.js';
 
 const dir = path.join(PROJECT_ROOT, 'harness/tests/golden/postfix-log');
 const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log'));
@@ -12,9 +13,7 @@ describe('Postfix log parser, on captured real log lines (golden files)', () => 
   for (const file of logs) {
     it(file, () => {
       const events = parseLog(fs.readFileSync(path.join(dir, file), 'utf8'));
-      const golden = path.join(dir, file.replace(/\.log$/, '.json'));
-      if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(golden, `${JSON.stringify(events, null, 2)}\n`);
-      expect(events).toEqual(JSON.parse(fs.readFileSync(golden, 'utf8')));
+      expectGolden(path.join(dir, file.replace(/\.log$/, '.json')), events);
     });
   }
 });

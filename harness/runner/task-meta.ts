@@ -1,17 +1,20 @@
 import type { LabErrorRecord } from '../core/errors.js';
-import type { CheckResult } from '../checks/result.js';
+import type { CheckResult, Finding } from '../checks/result.js';
 import type { PostfixLogEvent } from '../postfix/log-parser.js';
 
-/** What a scenario's suite records for reporters (vitest suite meta). */
+/**
+ * What the catalogue records in vitest's task meta for the runner: a scenario's suite carries
+ * `labScenario`, each of its tests `labCheck`. The runner turns these into report records.
+ */
 export interface ScenarioMeta {
   readonly id: string;
   readonly title: string;
   readonly summary: string;
   readonly seeds: readonly string[];
   readonly startupMs: number | null;
-  /** The lab image the scenario's Postfix ran from. */
-  readonly image: string | null;
   readonly error: LabErrorRecord | null;
+  /** Postfix's start-up warnings, each marked as expected by the scenario or not. */
+  readonly findings: readonly Finding[];
   /** The effective main.cf the container ran ("what the config says"). */
   readonly mainCf: string | null;
   readonly logEvents: readonly PostfixLogEvent[];
