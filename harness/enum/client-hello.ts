@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { LabError } from '../core/errors.js';
+import { EXT } from '../tls/codes.js';
 import { GROUP, groupByCode, isEllipticCurveSuite, type ProbeVersion, VERSION_CODES, versionRank } from './cipher-suites.js';
 
 export type { ProbeVersion } from './cipher-suites.js';
@@ -49,22 +50,8 @@ export interface ClientHelloSpec {
 export const TLS_FALLBACK_SCSV = 0x5600;
 export const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 
-/** Extension types (IANA "TLS ExtensionType Values") the builder and the parser name. */
-export const EXT = Object.freeze({
-  serverName: 0,
-  statusRequest: 5,
-  supportedGroups: 10,
-  ecPointFormats: 11,
-  signatureAlgorithms: 13,
-  alpn: 16,
-  encryptThenMac: 22,
-  extendedMasterSecret: 23,
-  sessionTicket: 35,
-  supportedVersions: 43,
-  pskKeyExchangeModes: 45,
-  keyShare: 51,
-  renegotiationInfo: 0xff01,
-});
+/** Extension types: defined once in tls/codes.ts, beside the ClientHello reader. */
+export { EXT } from '../tls/codes.js';
 
 /** X25519, the NIST curves, X448, then every RFC 7919 group: what a modern client offers, plus FFDHE so a server's DHE choice shows. */
 export const DEFAULT_GROUPS: readonly number[] = Object.freeze([

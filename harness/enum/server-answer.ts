@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { forTerminal } from '../core/escape.js';
+import { CONTENT_TYPE, EXT, HANDSHAKE_TYPE } from '../tls/codes.js';
+import { Cursor, HandshakeReassembler, Malformed, MAX_RECORD_BYTES, RecordReader } from '../tls/record-layer.js';
 import { keyExchangeOf, type ProbeVersion, versionFromCode } from './cipher-suites.js';
-import { EXT } from './client-hello.js';
 
 /**
  * Reads what a server sends back to a hand-built ClientHello: a ServerHello (with, for
@@ -57,8 +58,7 @@ export type ServerAnswer =
 
 export type FinishedAnswer = ServerAnswer | { readonly kind: 'closed'; readonly bytes: number } | { readonly kind: 'timeout'; readonly bytes: number };
 
-/** TLSPlaintext.length may not exceed 2^14 + 2048 (RFC 5246 6.2.3); more is not TLS. */
-export const MAX_RECORD_BYTES = 18 * 1024;
+export { MAX_RECORD_BYTES } from '../tls/record-layer.js';
 /** A ServerHello flight with a long chain is ~10 KiB; past this the server is not answering a hello. */
 export const MAX_TOTAL_BYTES = 256 * 1024;
 /** How much non-TLS text is kept to show in the report. */
@@ -113,64 +113,8 @@ export function alertName(description: number): string {
 
 const SSLV2_ERRORS: Readonly<Record<number, string>> = { 1: 'NO-CIPHER-ERROR', 2: 'NO-CERTIFICATE-ERROR', 4: 'BAD-CERTIFICATE-ERROR', 6: 'UNSUPPORTED-CERTIFICATE-TYPE-ERROR' };
 
-const CT = { changeCipherSpec: 20, alert: 21, handshake: 22, applicationData: 23 } as const;
-const HS = { helloRequest: 0, serverHello: 2, newSessionTicket: 4, certificate: 11, serverKeyExchange: 12, certificateRequest: 13, serverHelloDone: 14, certificateStatus: 22 } as const;
-
-/** A malformed message: caught inside the reader and turned into a 'garbage' answer. */
-class Malformed extends Error {
-  constructor(
-    message: string,
-    readonly at: Buffer,
-  ) {
-    super(message);
-  }
-}
-
-/** Bounds-checked reads over one message. */
-class Cursor {
-  private off = 0;
-  constructor(
-    private readonly buf: Buffer,
-    private readonly what: string,
-  ) {}
-  get left(): number {
-    return this.buf.length - this.off;
-  }
-  private need(n: number): void {
-    if (this.left < n) throw new Malformed(`${this.what}: needs ${n} more bytes, has ${this.left}`, this.buf);
-  }
-  u8(): number {
-    this.need(1);
-    return this.buf[this.off++]!;
-  }
-  u16(): number {
-    this.need(2);
-    const v = this.buf.readUInt16BE(this.off);
-    this.off += 2;
-    return v;
-  }
-  u24(): number {
-    this.need(3);
-    const v = this.buf.readUIntBE(this.off, 3);
-    this.off += 3;
-    return v;
-  }
-  bytes(n: number): Buffer {
-    this.need(n);
-    const b = this.buf.subarray(this.off, this.off + n);
-    this.off += n;
-    return b;
-  }
-  vec8(): Buffer {
-    return this.bytes(this.u8());
-  }
-  vec16(): Buffer {
-    return this.bytes(this.u16());
-  }
-  vec24(): Buffer {
-    return this.bytes(this.u24());
-  }
-}
+const CT = CONTENT_TYPE;
+const HS = HANDSHAKE_TYPE;
 
 interface HelloState {
   version: ProbeVersion;
@@ -287,8 +231,8 @@ function parseServerKeyExchange(body: Buffer, cipher: number): ServerKeyExchange
 }
 
 export class ServerAnswerReader {
-  private records: Buffer = Buffer.alloc(0);
-  private handshake: Buffer = Buffer.alloc(0);
+  private records = new RecordReader(MAX_RECORD_BYTES);
+  private handshake = new HandshakeReassembler(MAX_TOTAL_BYTES);
   private total = 0;
   private sawRecord = false;
   private hello: HelloState | null = null;
@@ -310,7 +254,7 @@ export class ServerAnswerReader {
       this.garbage(`more than ${MAX_TOTAL_BYTES} bytes without a complete answer`, chunk.subarray(0, 16));
       return;
     }
-    this.records = this.records.length ? Buffer.concat([this.records, chunk]) : chunk;
+    this.records.push(chunk);
     try {
       this.readRecords();
     } catch (err) {
@@ -333,8 +277,8 @@ export class ServerAnswerReader {
 
   private settle(a: ServerAnswer): ServerAnswer {
     this.result = freeze(a);
-    this.records = Buffer.alloc(0);
-    this.handshake = Buffer.alloc(0);
+    this.records = new RecordReader(MAX_RECORD_BYTES);
+    this.handshake.clear();
     return this.result;
   }
 
@@ -353,35 +297,30 @@ export class ServerAnswerReader {
   }
 
   private readRecords(): void {
-    while (!this.result && this.records.length > 0) {
-      if (!this.sawRecord && this.sslv2()) return;
-      if (this.records.length < 5) return;
-      const type = this.records[0]!;
-      const major = this.records[1]!;
-      const minor = this.records[2]!;
-      const len = this.records.readUInt16BE(3);
-      const header = this.records.subarray(0, 5);
-      const known = type >= CT.changeCipherSpec && type <= CT.applicationData && major === 3 && minor <= 4;
-      if (!known) {
-        if (this.sawRecord) return void this.garbage(`not a TLS record header after ${this.total - this.records.length} bytes`, header);
-        // The very first bytes are not TLS: most likely the server is still speaking SMTP.
-        const rest = this.records;
-        this.records = Buffer.alloc(0);
-        this.text = { reason: 'the answer is not TLS', sample: Buffer.alloc(0) };
-        return this.collectText(rest);
+    while (!this.result) {
+      const start = this.records.pending;
+      if (!this.sawRecord && start.length > 0 && this.sslv2(start)) return;
+      const step = this.records.next();
+      switch (step.kind) {
+        case 'need-more':
+          return;
+        case 'not-a-record': {
+          if (this.sawRecord) return void this.garbage(`not a TLS record header after ${step.offset} bytes`, step.header);
+          // The very first bytes are not TLS: most likely the server is still speaking SMTP.
+          this.text = { reason: 'the answer is not TLS', sample: Buffer.alloc(0) };
+          return this.collectText(this.records.takePending());
+        }
+        case 'too-long':
+          return void this.garbage(`a TLS record of ${step.length} bytes (at most ${MAX_RECORD_BYTES} allowed)`, step.header);
+        case 'record':
+          this.sawRecord = true;
+          this.record(step.record.type, step.record.fragment);
       }
-      if (len > MAX_RECORD_BYTES) return void this.garbage(`a TLS record of ${len} bytes (at most ${MAX_RECORD_BYTES} allowed)`, header);
-      if (this.records.length < 5 + len) return;
-      const fragment = this.records.subarray(5, 5 + len);
-      this.records = this.records.subarray(5 + len);
-      this.sawRecord = true;
-      this.record(type, fragment);
     }
   }
 
   /** An SSLv2 server answers with a 2-byte header, high bit set (draft-hickman SSLv2 2.1), never with a TLS record. */
-  private sslv2(): boolean {
-    const b = this.records;
+  private sslv2(b: Buffer): boolean {
     if ((b[0]! & 0x80) === 0) return false;
     if (b.length < 3) return true; // wait for the message type
     const type = b[2]!;
@@ -403,7 +342,7 @@ export class ServerAnswerReader {
       case CT.alert:
         return this.alert(fragment);
       case CT.handshake:
-        this.handshake = this.handshake.length ? Buffer.concat([this.handshake, fragment]) : fragment;
+        this.handshake.push(fragment);
         return this.messages();
       case CT.changeCipherSpec:
       case CT.applicationData:
@@ -429,14 +368,10 @@ export class ServerAnswerReader {
   }
 
   private messages(): void {
-    while (!this.result && this.handshake.length >= 4) {
-      const type = this.handshake[0]!;
-      const len = this.handshake.readUIntBE(1, 3);
-      if (len > MAX_TOTAL_BYTES) throw new Malformed(`a handshake message of ${len} bytes`, this.handshake);
-      if (this.handshake.length < 4 + len) return;
-      const body = this.handshake.subarray(4, 4 + len);
-      this.handshake = this.handshake.subarray(4 + len);
-      this.message(type, body);
+    while (!this.result) {
+      const m = this.handshake.next();
+      if (!m) return;
+      this.message(m.type, m.body);
     }
   }
 
