@@ -329,34 +329,44 @@ async function findTools(): Promise<{ sslscan: string | null; testssl: string | 
   return { sslscan: await which('sslscan'), testssl: (await which('testssl')) ?? (await which('testssl.sh')) };
 }
 
+/** The Debian packages of the oracles, and the commands they install. */
+export const ORACLE_PACKAGES: readonly string[] = Object.freeze(['sslscan', 'testssl.sh']);
+
 /**
- * sslscan and testssl, installed from the distribution (apt-get install -y sslscan testssl.sh)
- * when missing and we are root. Never throws: a tool that cannot be had is null with the reason.
+ * sslscan and testssl, installed from the distribution when missing and we are root:
+ * `apt-get install -y sslscan testssl.sh`, and when that fails (a fresh machine has no package
+ * lists yet, or stale ones) `apt-get update` and the install again. apt waits for the dpkg
+ * lock (another install may be running, e.g. the engine's docker.io) instead of failing at
+ * once. Never throws: a tool that cannot be had is null, with every step's reason in problems.
  */
 export async function ensureOracleTools(opts: { install?: boolean; timeoutMs?: number } = {}): Promise<OracleTools> {
   let found = await findTools();
   const problems: string[] = [];
-  if ((found.sslscan && found.testssl) || opts.install === false) {
-    if (!found.sslscan) problems.push('sslscan is not installed');
-    if (!found.testssl) problems.push('testssl is not installed');
+  const missing = () => [...(found.sslscan ? [] : ['sslscan']), ...(found.testssl ? [] : ['testssl'])];
+  if (missing().length === 0 || opts.install === false) {
+    for (const m of missing()) problems.push(`${m} is not installed`);
     return { ...found, problems };
   }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    problems.push('sslscan/testssl missing and not root: install them with apt-get install -y sslscan testssl.sh');
+    problems.push(`${missing().join(' and ')} missing and not root: install them with apt-get install -y ${ORACLE_PACKAGES.join(' ')}`);
     return { ...found, problems };
   }
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = await run('apt-get', ['install', '-y', '--no-install-recommends', 'sslscan', 'testssl.sh'], { timeoutMs, env });
+  const apt = (args: readonly string[]) => run('apt-get', ['-o', 'DPkg::Lock::Timeout=120', ...args], { timeoutMs, env });
+  const tail = (r: ExecResult) => `${r.stderr || r.stdout}`.trim().split('\n').slice(-3).join(' / ');
+  const install = () => apt(['install', '-y', '--no-install-recommends', ...ORACLE_PACKAGES]);
+  let r = await install();
   if (r.code !== 0) {
-    await run('apt-get', ['update'], { timeoutMs, env });
-    r = await run('apt-get', ['install', '-y', '--no-install-recommends', 'sslscan', 'testssl.sh'], { timeoutMs, env });
+    const first = r;
+    const update = await apt(['update']);
+    if (update.code !== 0) problems.push(`apt-get update failed (exit ${update.code}): ${tail(update)}`);
+    r = await install();
+    if (r.code !== 0) problems.push(`apt-get install -y ${ORACLE_PACKAGES.join(' ')} failed before (exit ${first.code}: ${tail(first)}) and after apt-get update (exit ${r.code}): ${tail(r)}`);
   }
   found = await findTools();
-  if (r.code !== 0) problems.push(`apt-get install -y sslscan testssl.sh failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
-  if (!found.sslscan) problems.push('sslscan is still missing');
-  if (!found.testssl) problems.push('testssl is still missing');
-  return { ...found, problems };
+  for (const m of missing()) problems.push(`${m} is still missing after the install`);
+  return { ...found, problems: missing().length === 0 ? [] : problems };
 }
 
 /** testssl.sh runs many openssl children: a timeout must kill its whole process group. */

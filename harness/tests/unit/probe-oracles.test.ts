@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findingDifferences } from '../../bench/probe-bench.js';
 import { PROJECT_ROOT } from '../../engine/paths.js';
 import { PROBE_VERSIONS } from '../../enum/cipher-suites.js';
-import { type OracleFindings, parseSslscan, parseTestsslJson } from '../../enum/oracles.js';
+import { ensureOracleTools, type OracleFindings, parseSslscan, parseTestsslJson } from '../../enum/oracles.js';
 import type { ProbeResult } from '../../enum/probe-result.js';
 
 /**
@@ -137,5 +138,65 @@ describe('the captures agree with each other and with probe', () => {
       expect(testssl(c).groups, c).toEqual(pg);
     }
     expect(probeGolden('tls12-only').groupsByProtocol).toEqual({ 'TLSv1.2': ['X25519', 'X448', 'prime256v1', 'secp521r1', 'secp384r1'] });
+  });
+});
+
+describe('the oracles install themselves (ensureOracleTools)', () => {
+  /** A PATH holding only a stand-in apt-get that behaves like a fresh machine's: no package lists until `apt-get update`. */
+  function freshMachine(opts: { updateWorks: boolean }) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-apt-'));
+    const calls = path.join(dir, 'calls.log');
+    const lists = path.join(dir, 'lists-updated');
+    fs.writeFileSync(
+      path.join(dir, 'apt-get'),
+      [
+        '#!/bin/sh',
+        `echo "$*" >> ${calls}`,
+        'case " $* " in',
+        `  *" update "*) ${opts.updateWorks ? `/usr/bin/touch ${lists}; exit 0` : 'echo "E: Could not resolve the mirror" >&2; exit 100'} ;;`,
+        `  *" install "*) [ -f ${lists} ] || { echo "E: Unable to locate package sslscan" >&2; exit 100; }`,
+        `    for t in sslscan testssl; do printf '#!/bin/sh\\n' > ${dir}/$t; /usr/bin/chmod 755 ${dir}/$t; done; exit 0 ;;`,
+        'esac',
+        'exit 1',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    return { dir, calls: () => fs.readFileSync(calls, 'utf8').trim().split('\n'), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  async function withPath<T>(dir: string, work: () => Promise<T>): Promise<T> {
+    const saved = process.env.PATH;
+    // Only the stand-in: the real tools (in /usr/bin here) must not be found. Its script names its commands by absolute path.
+    process.env.PATH = dir;
+    try {
+      return await work();
+    } finally {
+      process.env.PATH = saved;
+    }
+  }
+
+  it.runIf(process.getuid?.() === 0)('a failed install is followed by apt-get update and a second install, which brings both tools', async () => {
+    const m = freshMachine({ updateWorks: true });
+    try {
+      const tools = await withPath(m.dir, () => ensureOracleTools({ timeoutMs: 10_000 }));
+      expect(tools).toEqual({ sslscan: path.join(m.dir, 'sslscan'), testssl: path.join(m.dir, 'testssl'), problems: [] });
+      expect(m.calls().map((c) => c.replace('-o DPkg::Lock::Timeout=120 ', ''))).toEqual(['install -y --no-install-recommends sslscan testssl.sh', 'update', 'install -y --no-install-recommends sslscan testssl.sh']);
+    } finally {
+      m.cleanup();
+    }
+  });
+
+  it.runIf(process.getuid?.() === 0)('when even that fails, the tools are null and the problems say what each apt-get step answered', async () => {
+    const m = freshMachine({ updateWorks: false });
+    try {
+      const tools = await withPath(m.dir, () => ensureOracleTools({ timeoutMs: 10_000 }));
+      expect(tools.sslscan).toBeNull();
+      expect(tools.testssl).toBeNull();
+      expect(tools.problems.join('\n')).toContain('apt-get update failed (exit 100): E: Could not resolve the mirror');
+      expect(tools.problems.join('\n')).toContain('E: Unable to locate package sslscan');
+      expect(tools.problems.join('\n')).toContain('sslscan is still missing');
+    } finally {
+      m.cleanup();
+    }
   });
 });
