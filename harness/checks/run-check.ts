@@ -29,13 +29,19 @@ export async function runCheck(session: ScenarioSession, check: CheckSpec): Prom
   }
   const { status, error } = verdictOf(out.assertions, out.labErrors, out.unjudged);
   const failed = out.assertions.filter((a) => !a.ok);
-  const unjudged = out.unjudged.map((u) => `${u.subject} could not judge (${u.error.code}: ${u.error.message})`);
+  // Everything that kept a client from judging is said, whatever the status: a fail names the missing tool too.
+  const couldNot = [
+    ...out.unjudged.map((u) => `${u.subject} could not judge (${u.error.code}${u.error.stage ? ` at ${u.error.stage}` : ''}: ${u.error.message})`),
+    ...out.labErrors.map((e) => `lab: ${e.code}${e.stage ? ` at ${e.stage}` : ''}: ${e.message}`),
+  ];
   const message =
     status === 'pass'
       ? `${out.assertions.length} assertion(s) held${out.notComparable.length ? `; ${out.notComparable.length} client comparison(s) not comparable` : ''}`
       : status === 'fail'
-        ? [...failed.map((a) => `${a.subject} ${a.path}: expected ${show(a.expected)}, observed ${show(a.observed)}`), ...unjudged, ...out.labErrors.map((e) => `lab: ${e.code}: ${e.message}`)].join('; ')
-        : [`${error!.code}${error!.stage ? ` at ${error!.stage}` : ''}: ${error!.message}`, ...unjudged.slice(error!.code === out.unjudged[0]?.error.code ? 1 : 0)].join('; ');
+        ? [...failed.map((a) => `${a.subject} ${a.path}: expected ${show(a.expected)}, observed ${show(a.observed)}`), ...couldNot].join('; ')
+        : couldNot.length
+          ? couldNot.join('; ')
+          : `${error!.code}: ${error!.message}`;
   const key = (a: Assertion) => `${a.subject} ${a.path}`;
   const result: CheckResult = {
     id: check.id,
