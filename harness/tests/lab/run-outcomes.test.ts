@@ -38,10 +38,16 @@ function runNow(runId: string, args: string[], env: Record<string, string>): { c
   return { code: r.status, out: `${r.stdout}\n${r.stderr}`, report, ms: Date.now() - started };
 }
 
+/** What once narrowed the catalogue behind the user's back. */
+const STRAY_SELECTION = { SMTP_TLS_LAB_SCENARIOS: 'passes', SMTP_TLS_LAB_SCENARIOS_DIR: path.join(tmp, 'nowhere'), SMTP_TLS_LAB_CONCURRENCY: '1' };
+
 describe('every kind of run ends with the right outcome and leaves nothing behind', () => {
   it('pass, fail, a scenario that throws, a scenario past its budget: one run, four outcomes, no leftovers', async () => {
     const runId = `outcomes-${process.pid}`;
-    const r = await run(runId, ['--scenarios-dir', FIXTURES, '--concurrency', '4']);
+    // Selection variables left in the environment (as a user's shell or CI could hold them) change nothing:
+    // the catalogue takes its selection from the runner only.
+    const r = await run(runId, ['--scenarios-dir', FIXTURES, '--concurrency', '4'], STRAY_SELECTION);
+    expect(r.report.scenarios.map((s) => s.id).sort()).toEqual(['fails', 'passes', 'stalls', 'throws']);
     const byId = Object.fromEntries(r.report.scenarios.map((s) => [s.id, s]));
     expect(byId.passes?.checks.map((c) => c.status)).toEqual(['pass']);
     expect(byId.fails?.checks.map((c) => c.status)).toEqual(['fail']);
@@ -53,11 +59,27 @@ describe('every kind of run ends with the right outcome and leaves nothing behin
     expect(byId.stalls?.checks[0]?.message).toMatch(/budget \(timeoutSeconds 20\) during check waits-for-banner/);
     expect(byId.stalls?.checks[1]?.message).toMatch(/not run/);
     expect(r.ms).toBeLessThan(120_000);
-    // A failed check is a verdict on the server: exit 1 even though errors are present too.
-    expect(r.code, r.out).toBe(1);
+    // A failed check beside checks the lab could not judge: not every verdict was given, so 2.
+    expect(r.code, r.out).toBe(2);
+    expect(r.report.summary.exitCode).toBe(2);
     const left = await countLabObjects({ run: runId });
     expect(left).toEqual({ containers: 0, networks: 0 });
     console.log(`outcomes run: ${r.report.summary.checks.pass} pass, ${r.report.summary.checks.fail} fail, ${r.report.summary.checks.error} error (EPOSTFIX_CHECK, EDEADLINE x2); stalled scenario cut at its 20 s budget; whole run ${(r.ms / 1000).toFixed(1)} s; leftovers: ${left.containers} containers, ${left.networks} networks`);
+  }, 900_000);
+
+  it('a failing check and nothing else: exit 1 (a verdict on the server), the report written once', async () => {
+    const runId = `fail-only-${process.pid}`;
+    const reportDir = path.join(tmp, runId);
+    // A report already there must move to previous/ exactly once, whatever the run writes.
+    fs.mkdirSync(path.join(reportDir, 'latest'), { recursive: true });
+    fs.writeFileSync(path.join(reportDir, 'latest', 'report.json'), '{"earlier":true}\n');
+    const r = await run(runId, ['--scenarios-dir', FIXTURES, '--scenario', 'fails'], STRAY_SELECTION);
+    expect(r.report.scenarios.map((s) => [s.id, s.checks.map((c) => c.status)])).toEqual([['fails', ['fail']]]);
+    expect(r.code, r.out).toBe(1);
+    expect(r.report.summary.exitCode).toBe(1);
+    expect(JSON.parse(fs.readFileSync(path.join(reportDir, 'previous', 'report.json'), 'utf8'))).toEqual({ earlier: true });
+    expect(r.out).toMatch(/^FAIL fails: 0 pass, 1 fail, 0 inconclusive, 0 error/m);
+    expect(await countLabObjects({ run: runId })).toEqual({ containers: 0, networks: 0 });
   }, 900_000);
 
   it('an image that cannot be built: exit 2, every scenario listed as an error with the build failure, nothing started', async () => {
