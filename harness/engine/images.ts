@@ -5,26 +5,40 @@ import path from 'node:path';
 import { LabError } from '../core/errors.js';
 import { run } from '../core/exec.js';
 import { TIMEOUTS } from '../core/timeouts.js';
-import { CONTAINERS_DIR } from './paths.js';
+import { CONTAINERS_DIR, labStateDir } from './paths.js';
 import { docker } from './docker-cli.js';
-import { LAB_LABEL } from './labels.js';
+import { IMAGE_LABEL, labLabels } from './labels.js';
 import { withFileLock } from './file-lock.js';
 
 /**
  * Lab images are described by containers/<name>/recipe.json and tagged by a hash of the
- * recipe and every file it copies in, so an edit rebuilds and an unchanged recipe is reused
- * after one `docker image inspect`.
+ * recipe and every file it copies in (its own and those it takes from containers/common/),
+ * so an edit rebuilds and an unchanged recipe is reused after one `docker image inspect`.
  *
- * An image is two layers: a base (Debian plus packages) and the lab layer (the recipe's files
- * and entrypoint). The base is pulled and completed with apt when a registry answers; offline
- * it is built with debootstrap from Debian's mirror and imported. Nothing else is ever pulled.
+ * An image is built in two steps: a base (Debian plus packages) and the lab image (the base
+ * with the recipe's files and entrypoint). The base is pulled and completed with apt when a
+ * registry answers; offline it is built with debootstrap from Debian's mirror and imported.
+ * Nothing else is ever pulled.
+ *
+ * Images carry IMAGE_LABEL, never LAB_LABEL: a container inherits its image's labels, and a
+ * container someone starts by hand from a lab image is not the lab's to remove. The lab image
+ * is exported and imported as one flat layer, so no label of an older base reaches it.
  */
 
-export interface RecipeFile {
-  readonly source: string;
+/** A file a recipe copies into its image: from the recipe's own folder (`source`) or from containers/common/ (`common`). */
+export type RecipeFile = ({ readonly source: string; readonly common?: undefined } | { readonly common: string; readonly source?: undefined }) & {
   readonly target: string;
   readonly mode: string;
-}
+};
+
+/** Files several recipes share (lab-isolate, the first step of every lab container). */
+export const COMMON_DIR_NAME = 'common';
+
+/**
+ * Part of every lab image's hash: how the lab image is made. Changed when the making changes
+ * in a way the recipe does not show (v2: flattened, IMAGE_LABEL instead of LAB_LABEL).
+ */
+const LAB_IMAGE_FORMAT = 'lab-image-v2-flat-unlabelled';
 
 export interface Recipe {
   readonly image: string;
@@ -49,12 +63,17 @@ export interface ImageRef {
   readonly ms: number;
 }
 
-function recipeDir(name: string): string {
-  return path.join(CONTAINERS_DIR, name);
+function recipeDir(name: string, containersDir: string): string {
+  return path.join(containersDir, name);
 }
 
-export function loadRecipe(name: string): Recipe {
-  const file = path.join(recipeDir(name), 'recipe.json');
+/** Where a recipe file's content is on disk. */
+export function recipeFilePath(name: string, f: RecipeFile, containersDir: string = CONTAINERS_DIR): string {
+  return f.common !== undefined ? path.join(containersDir, COMMON_DIR_NAME, f.common) : path.join(recipeDir(name, containersDir), f.source);
+}
+
+export function loadRecipe(name: string, containersDir: string = CONTAINERS_DIR): Recipe {
+  const file = path.join(recipeDir(name, containersDir), 'recipe.json');
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -72,10 +91,14 @@ export function loadRecipe(name: string): Recipe {
   for (const k of ['suite', 'variant', 'mirror'] as const) if (typeof r.base![k] !== 'string') bad(`base.${k}`, 'a string');
   if (!Array.isArray(r.files)) bad('files', 'a list of {source, target, mode}');
   for (const [i, f] of r.files!.entries()) {
-    if (typeof f.source !== 'string' || f.source.includes('..')) bad(`files[${i}].source`, 'a path inside the recipe folder');
+    const inside = (p: unknown) => typeof p === 'string' && p !== '' && !p.split('/').includes('..') && !p.startsWith('/');
+    if ((f.source === undefined) === (f.common === undefined)) bad(`files[${i}]`, `a file with exactly one of 'source' (in containers/${name}/) or 'common' (in containers/${COMMON_DIR_NAME}/)`);
+    if (f.source !== undefined && !inside(f.source)) bad(`files[${i}].source`, 'a path inside the recipe folder');
+    if (f.common !== undefined && !inside(f.common)) bad(`files[${i}].common`, `a path inside containers/${COMMON_DIR_NAME}/`);
     if (typeof f.target !== 'string' || !f.target.startsWith('/')) bad(`files[${i}].target`, 'an absolute path');
     if (typeof f.mode !== 'string' || !/^0[0-7]{3}$/.test(f.mode)) bad(`files[${i}].mode`, "an octal mode like '0644'");
-    if (!fs.existsSync(path.join(recipeDir(name), f.source))) bad(`files[${i}].source`, `an existing file (${f.source} is missing)`);
+    const at = recipeFilePath(name, f, containersDir);
+    if (!fs.existsSync(at)) bad(`files[${i}].${f.common !== undefined ? 'common' : 'source'}`, `an existing file (${path.relative(containersDir, at)} is missing)`);
   }
   if (!Array.isArray(r.entrypoint) || r.entrypoint.length === 0) bad('entrypoint', 'a non-empty list');
   return r as Recipe;
@@ -87,21 +110,16 @@ function hash(parts: readonly (string | Buffer)[]): string {
   return h.digest('hex').slice(0, 12);
 }
 
-export function imageTags(name: string, recipe: Recipe = loadRecipe(name)): { tag: string; baseTag: string } {
+/** The image's tags: the base by its packages, the lab image by the base, the format, the entrypoint and every file's target, mode and content (common files too). */
+export function imageTags(name: string, recipe: Recipe = loadRecipe(name), containersDir: string = CONTAINERS_DIR): { tag: string; baseTag: string } {
   const baseHash = hash([JSON.stringify(recipe.base)]);
-  const files = recipe.files.flatMap((f) => [f.target, f.mode, fs.readFileSync(path.join(recipeDir(name), f.source))]);
-  const fullHash = hash([baseHash, JSON.stringify(recipe.entrypoint), ...files]);
+  const files = recipe.files.flatMap((f) => [f.target, f.mode, fs.readFileSync(recipeFilePath(name, f, containersDir))]);
+  const fullHash = hash([baseHash, LAB_IMAGE_FORMAT, JSON.stringify(recipe.entrypoint), ...files]);
   return { tag: `smtp-tls-lab/${name}:${fullHash}`, baseTag: `smtp-tls-lab/base-${name}:${baseHash}` };
 }
 
 async function imageExists(tag: string): Promise<boolean> {
   return (await docker(['image', 'inspect', '--format', '{{.Id}}', tag], { timeoutMs: 15_000 })).code === 0;
-}
-
-function stateDir(): string {
-  const dir = process.env.LAB_STATE_DIR ?? path.join(os.tmpdir(), 'smtp-tls-lab');
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
 }
 
 /** Make sure the image for containers/<name> exists, building what is missing. */
@@ -110,7 +128,7 @@ export async function ensureImage(name: string, log: (line: string) => void = ()
   const recipe = loadRecipe(name);
   const { tag, baseTag } = imageTags(name, recipe);
   if (await imageExists(tag)) return { name, tag, baseTag, how: 'cached', ms: Date.now() - started };
-  return withFileLock(path.join(stateDir(), `image-${name}.lock`), async () => {
+  return withFileLock(path.join(labStateDir(), `image-${name}.lock`), async () => {
     // Another process may have built it while we waited for the lock.
     if (await imageExists(tag)) return { name, tag, baseTag, how: 'cached' as const, ms: Date.now() - started };
     let how: ImageRef['how'] = 'built-from-cached-base';
@@ -140,12 +158,12 @@ async function aptOnPulledBase(recipe: Recipe, baseTag: string): Promise<void> {
   // does on the host. Lab containers themselves never get a route out.
   const name = `smtp-tls-lab-build-${process.pid}`;
   const script = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${recipe.base.packages.join(' ')} && rm -rf /var/lib/apt/lists/*`;
-  const r = await docker(['run', '--name', name, '--label', `${LAB_LABEL}=true`, '--network', 'host', recipe.base.pull!, 'sh', '-c', script], {
+  const r = await docker(['run', '--name', name, ...labelFlags(), '--network', 'host', recipe.base.pull!, 'sh', '-c', script], {
     timeoutMs: TIMEOUTS.imageBuild,
   });
   try {
     if (r.code !== 0) throw new LabError('EIMAGE', `apt-get in ${recipe.base.pull} failed`, { detail: r.stderr.slice(-2000) });
-    const c = await docker(['commit', '--change', `LABEL ${LAB_LABEL}=true`, name, baseTag]);
+    const c = await docker(['commit', '--change', `LABEL ${IMAGE_LABEL}=base-${recipe.image}`, name, baseTag]);
     if (c.code !== 0) throw new LabError('EIMAGE', `docker commit ${baseTag} failed`, { detail: c.stderr });
   } finally {
     await docker(['rm', '-f', name]);
@@ -160,7 +178,7 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
     });
   }
   const root = fs.mkdtempSync(path.join(process.env.LAB_BUILD_DIR ?? '/var/tmp', 'smtp-tls-lab-rootfs-'));
-  const logFile = path.join(stateDir(), `debootstrap-${recipe.image}.log`);
+  const logFile = path.join(labStateDir(), `debootstrap-${recipe.image}.log`);
   const mirror = process.env.LAB_DEBIAN_MIRROR ?? recipe.base.mirror;
   log(`image ${baseTag}: debootstrap ${recipe.base.suite} (${recipe.base.packages.join(', ')}) from ${mirror}; log: ${logFile}`);
   try {
@@ -182,7 +200,7 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
     }
     // Keep the image small: package caches are not needed at run time.
     await run('sh', ['-c', `rm -rf "${root}"/var/cache/apt/archives/*.deb "${root}"/var/lib/apt/lists/*`]);
-    const imp = await run('bash', ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change "LABEL $2=true" - "$3"', '_', root, LAB_LABEL, baseTag], {
+    const imp = await run('bash', ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change "LABEL $2" - "$3"', '_', root, `${IMAGE_LABEL}=base-${recipe.image}`, baseTag], {
       timeoutMs: 300_000,
     });
     if (imp.code !== 0) throw new LabError('EIMAGE', `docker import ${baseTag} failed`, { detail: imp.stderr.slice(-2000) });
@@ -191,30 +209,57 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
   }
 }
 
+/** `--label k=v` for a container the build makes: the lab's labels, so that a killed build's leftovers are swept like a dead run's. */
+function labelFlags(): string[] {
+  return Object.entries(labLabels()).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+}
+
+/** The base image's settings a flattened import would lose (a pulled base sets PATH, say). */
+async function baseSettings(baseTag: string): Promise<string[]> {
+  const r = await docker(['image', 'inspect', '--format', '{{json .Config}}', baseTag], { timeoutMs: 15_000 });
+  if (r.code !== 0) throw new LabError('EIMAGE', `docker image inspect ${baseTag} failed`, { detail: r.stderr });
+  const config = (JSON.parse(r.stdout) ?? {}) as { Env?: string[] | null; WorkingDir?: string; User?: string };
+  return [
+    ...(config.Env ?? []).flatMap((e) => {
+      const at = e.indexOf('=');
+      return at > 0 ? ['--change', `ENV ${e.slice(0, at)}=${JSON.stringify(e.slice(at + 1))}`] : [];
+    }),
+    ...(config.WorkingDir ? ['--change', `WORKDIR ${config.WorkingDir}`] : []),
+    ...(config.User ? ['--change', `USER ${config.User}`] : []),
+  ];
+}
+
+/**
+ * The base plus the recipe's files, exported and imported as one flat image with the
+ * entrypoint and IMAGE_LABEL. (A commit would keep every label of the base, and Docker cannot
+ * take a label away; a base built before images stopped carrying LAB_LABEL still has it.)
+ */
 async function buildLabLayer(name: string, recipe: Recipe, baseTag: string, tag: string, log: (line: string) => void): Promise<void> {
-  log(`image ${tag}: adding the lab layer (${recipe.files.length} files) to ${baseTag}`);
+  log(`image ${tag}: adding the lab files (${recipe.files.length}) to ${baseTag}`);
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-layer-'));
   const ctr = `smtp-tls-lab-layer-${process.pid}-${Date.now()}`;
   try {
     for (const f of recipe.files) {
       const dest = path.join(staging, f.target);
       fs.mkdirSync(path.dirname(dest), { recursive: true });
-      fs.copyFileSync(path.join(recipeDir(name), f.source), dest);
+      fs.copyFileSync(recipeFilePath(name, f), dest);
       fs.chmodSync(dest, parseInt(f.mode, 8));
     }
-    const created = await docker(['create', '--name', ctr, '--label', `${LAB_LABEL}=true`, baseTag, '/bin/true']);
+    const settings = await baseSettings(baseTag);
+    const created = await docker(['create', '--name', ctr, ...labelFlags(), baseTag, '/bin/true']);
     if (created.code !== 0) throw new LabError('EIMAGE', `docker create from ${baseTag} failed`, { detail: created.stderr });
     const cp = await run('bash', ['-c', 'set -o pipefail; tar -C "$1" --owner=0 --group=0 -c . | docker cp - "$2":/', '_', staging, ctr]);
     if (cp.code !== 0) throw new LabError('EIMAGE', `copying the lab files into ${ctr} failed`, { detail: cp.stderr });
-    const commit = await docker([
-      'commit',
+    const changes = [
+      ...settings,
       '--change', `ENTRYPOINT ${JSON.stringify(recipe.entrypoint)}`,
       '--change', 'CMD []',
-      '--change', `LABEL ${LAB_LABEL}=true`,
-      ctr,
-      tag,
-    ]);
-    if (commit.code !== 0) throw new LabError('EIMAGE', `docker commit ${tag} failed`, { detail: commit.stderr });
+      '--change', `LABEL ${IMAGE_LABEL}=${name}`,
+    ];
+    const flat = await run('bash', ['-c', 'set -o pipefail; c="$1"; t="$2"; shift 2; docker export "$c" | docker import "$@" - "$t"', '_', ctr, tag, ...changes], {
+      timeoutMs: 300_000,
+    });
+    if (flat.code !== 0) throw new LabError('EIMAGE', `docker export | docker import ${tag} failed`, { detail: flat.stderr.slice(-2000) });
   } finally {
     await docker(['rm', '-f', ctr]);
     fs.rmSync(staging, { recursive: true, force: true });

@@ -1,63 +1,43 @@
-import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import type { StartedTestContainer } from 'testcontainers';
 import { TIMEOUTS } from '../core/timeouts.js';
-import { LabError } from '../core/errors.js';
-import { labLabels, SCENARIO_LABEL } from '../engine/labels.js';
-import type { LabNetwork } from '../engine/lab-network.js';
-import { withoutNetAdmin } from '../engine/isolation.js';
+import { LabContainer, LabLineWaitStrategy, StartedLabContainer, type LabNodeIdentity } from '../engine/lab-container.js';
+
+/** The node a ClientContainer is when the caller names none: the default topology's client. */
+const DEFAULT_CLIENT_NODE: LabNodeIdentity = { name: 'client', hostnames: ['client.lab.test'], hostNumber: 20 };
 
 /**
- * Same image as the lab Postfix (it has OpenSSL 3.0 from Debian), idling until a check execs
- * into it. Its first step is lab-isolate too: no default route, NET_ADMIN dropped from the
- * bounding set before `sleep` (execs into it are the harness's own tools).
+ * Builder for the lab client container: the lab Postfix image (it has OpenSSL 3.0 from
+ * Debian) idling until a check execs into it, so that tools like openssl s_client run with
+ * the lab's OpenSSL, not the host's, and reach Postfix the way another host would. A
+ * LabContainer like every other node: lab-isolate first, then `sleep` without NET_ADMIN;
+ * execs into it are the harness's own tools.
  */
-class IdleClient extends GenericContainer {
+export class ClientContainer extends LabContainer {
   constructor(image: string) {
-    super(image);
-    // No resolver: the client only ever connects to lab addresses it is given.
-    this.hostConfig.Dns = ['127.0.0.1'];
+    super(image, 'ClientContainer', { node: DEFAULT_CLIENT_NODE, readyTimeoutMs: TIMEOUTS.clientReady });
+  }
+
+  protected labCommand(): readonly string[] {
+    return ['sleep', 'infinity'];
+  }
+
+  protected readiness(): LabLineWaitStrategy {
+    return new LabLineWaitStrategy(this.output, "client-ready (line 'lab-isolate: no route out')", /^lab-isolate: no route out/);
+  }
+
+  override async start(): Promise<LabClientContainer> {
+    const { started, address, network } = await this.startLab();
+    return new LabClientContainer(started, this.node, address, network.name, this.scenarioId);
   }
 }
 
-/**
- * A client container on the scenario's lab network, so that tools like openssl s_client run
- * with the lab's OpenSSL, not the host's, and reach Postfix the way another host would.
- */
-export class LabClientContainer {
-  private constructor(
-    private readonly container: StartedTestContainer,
-    readonly address: string,
-  ) {}
-
-  static async start(image: string, network: LabNetwork, scenarioId: string): Promise<LabClientContainer> {
-    try {
-      const c = await new IdleClient(image)
-        .withEntrypoint(['/usr/local/bin/lab-isolate', 'sleep', 'infinity'])
-        .withAddedCapabilities('NET_ADMIN')
-        .withWaitStrategy(Wait.forLogMessage(/^lab-isolate: no route out/m))
-        .withStartupTimeout(TIMEOUTS.clientReady)
-        .withNetworkMode(network.name)
-        .withLabels(labLabels({ [SCENARIO_LABEL]: scenarioId }))
-        .start();
-      return new LabClientContainer(c, c.getIpAddress(network.name));
-    } catch (err) {
-      throw new LabError('ECONTAINER', `could not start the lab client container for ${scenarioId}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  getId(): string {
-    return this.container.getId();
-  }
-
-  async exec(command: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-    const r = await this.container.exec(withoutNetAdmin(command));
-    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+/** A started lab client container. */
+export class LabClientContainer extends StartedLabContainer {
+  constructor(container: StartedTestContainer, node: LabNodeIdentity, address: string, networkName: string, scenarioId: string) {
+    super(container, node, address, networkName, scenarioId);
   }
 
   async putFile(target: string, content: string, mode = 0o600): Promise<void> {
-    await this.container.copyContentToContainer([{ content, target, mode }]);
-  }
-
-  async stop(): Promise<void> {
-    await this.container.stop({ timeout: 0 });
+    await this.copyContentToContainer([{ content, target, mode }]);
   }
 }

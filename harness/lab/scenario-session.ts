@@ -1,31 +1,48 @@
 import { randomBytes } from 'node:crypto';
 import { LabError, asLabError } from '../core/errors.js';
 import { materializeCertificates, type MaterializedCerts } from '../certs/materialize.js';
-import { LabNetwork } from '../engine/lab-network.js';
+import type { StartedLabContainer } from '../engine/lab-container.js';
+import type { LabNetwork } from '../engine/lab-network.js';
 import { effectiveConfig, type EffectiveConfig } from '../postfix/effective-config.js';
-import { PostfixContainer, type StartedPostfixContainer } from '../postfix/postfix-container.js';
-import type { Scenario } from '../scenario/types.js';
-import { LabClientContainer } from './client-container.js';
+import type { PostfixLogEvent } from '../postfix/log-parser.js';
+import { parseMasterCf } from '../postfix/master-cf.js';
+import type { StartedPostfixContainer } from '../postfix/postfix-container.js';
+import { DEFAULT_NODES, type Scenario } from '../scenario/types.js';
+import type { LabClientContainer } from './client-container.js';
+import { Topology } from './topology.js';
+import { smtpdInetServices, warmUp, type WarmUpReport } from './warm-up.js';
 import { probe, type ProbeResult } from '../enum/probe.js';
 
 /**
- * One scenario's lab: its certificates (temp dir, keys 0600), its own internal network and
- * its Postfix container. start() undoes what it made when a later step fails; stop()
+ * One scenario's lab: its certificates (temp dir, keys 0600) and its topology (its own
+ * internal network and the nodes on it: the scenario's Postfix, the lazy client container,
+ * and what later labs add). start() undoes what it made when a later step fails; stop()
  * removes everything and reports (never throws) what it could not remove.
+ *
+ * After Postfix is ready, start() warms it up (one connection to each smtpd service, see
+ * warm-up.ts), so that the warnings smtpd logs only when its first process starts are in
+ * startupEvents() before any check runs.
  */
 export class ScenarioSession {
-  private client: Promise<LabClientContainer> | null = null;
-
   private constructor(
     readonly image: string,
     readonly scenario: Scenario,
+    readonly topology: Topology,
+    /** The scenario's (first) Postfix node. */
     readonly postfix: StartedPostfixContainer,
-    readonly network: LabNetwork,
     readonly certs: MaterializedCerts,
     readonly config: EffectiveConfig,
+    /** From start() to Postfix ready (certificates, network, eager nodes); the warm-up is not in it. */
     readonly startupMs: number,
+    /** What the warm-up did, and what it cost (warmUp.ms). */
+    readonly warmUp: WarmUpReport,
+    private readonly startup: readonly PostfixLogEvent[],
     private readonly saslPasswords: ReadonlyMap<string, string>,
   ) {}
+
+  get network(): LabNetwork {
+    return this.topology.network;
+  }
 
   /** The password a check should use: the generated one, or (for 'wrong') one that cannot match. */
   password(user: string, which: 'valid' | 'wrong'): string {
@@ -34,10 +51,21 @@ export class ScenarioSession {
     return which === 'valid' ? p : `wrong-${p.slice(0, 6)}`;
   }
 
+  /**
+   * Every Postfix log event up to the end of the warm-up: start-up (postconf, `postfix check`,
+   * master) and the first smtpd process of each service. Frozen; later events are not in it.
+   */
+  startupEvents(): readonly PostfixLogEvent[] {
+    return this.startup;
+  }
+
   static async start(scenario: Scenario, image: string): Promise<ScenarioSession> {
     const started = Date.now();
-    const undo: (() => Promise<void> | void)[] = [];
+    const undo: (() => Promise<unknown> | unknown)[] = [];
     try {
+      const nodes = scenario.nodes ?? DEFAULT_NODES;
+      const mx = nodes.find((n) => n.kind === 'postfix');
+      if (!mx) throw new LabError('ESCENARIO', `scenario ${scenario.id}: nodes: no postfix node (every scenario tests a Postfix)`);
       // Passwords are made here, written only to the 0600 secrets file the container reads, and
       // kept in memory for the checks; no report, log excerpt or transcript holds them.
       const saslPasswords = new Map(scenario.saslUsers.map((u) => [u, randomBytes(18).toString('base64url')]));
@@ -45,21 +73,13 @@ export class ScenarioSession {
       const certs = await materializeCertificates(scenario.id, scenario.certificates, sasl);
       undo.push(() => certs.remove());
       const config = effectiveConfig(scenario, `scenario ${scenario.id}`);
-      const network = await LabNetwork.create(scenario.id);
-      undo.push(() => network.remove());
-      let builder = new PostfixContainer(image)
-        .withScenarioId(scenario.id)
-        .withLabNetwork(network)
-        .withMainCf(config.mainCf, scenario.mainCf.file)
-        .withMasterCf(config.masterCf, scenario.masterCf?.file ?? 'master.cf (lab base)')
-        .withTlsDirectory(certs.dir);
-      for (const m of scenario.maps) {
-        // Fingerprints of this run's certificates (e.g. for relay_clientcerts) are filled in here.
-        const content = m.text.replace(/\{\{sha256:([^}]*)\}\}/g, (_, name: string) => certs.pairs.get(name)!.sha256);
-        builder = builder.withMapFile({ name: m.name, content, postmap: m.postmap, fileContents: m.fileContents });
-      }
-      const postfix = await builder.start();
-      return new ScenarioSession(image, scenario, postfix, network, certs, config, Date.now() - started, saslPasswords);
+      const topology = await Topology.start(nodes, { scenario, image, certs, config });
+      undo.push(() => topology.stop());
+      const postfix = await topology.node(mx.name, 'postfix');
+      const startupMs = Date.now() - started;
+      const warm = await warmUp(postfix, smtpdInetServices(parseMasterCf(config.masterCf, 'master.cf'), config.items));
+      const startup = Object.freeze([...postfix.log.all()]);
+      return new ScenarioSession(image, scenario, topology, postfix, certs, config, startupMs, warm, startup, saslPasswords);
     } catch (err) {
       for (const step of undo.reverse()) {
         try {
@@ -85,26 +105,26 @@ export class ScenarioSession {
     return p;
   }
 
-  /** The scenario's client container (for openssl s_client), started on first use. */
-  clientContainer(): Promise<LabClientContainer> {
-    this.client ??= LabClientContainer.start(this.image, this.network, this.scenario.id);
-    return this.client;
+  /** A node of the scenario's topology by name, started now if it is lazy and not yet started. */
+  node(name: string): Promise<StartedLabContainer> {
+    return this.topology.node(name);
   }
 
-  /** Remove the container, the network and the key material. Returns problems instead of throwing. */
+  /** The scenario's client container (for openssl s_client), started on first use. */
+  clientContainer(): Promise<LabClientContainer> {
+    const client = this.topology.firstOfKind('client');
+    if (!client) return Promise.reject(new LabError('ESCENARIO', `scenario ${this.scenario.id} has no client node, so no check can use the openssl client`));
+    return this.topology.node(client.name, 'client');
+  }
+
+  /** Remove the nodes, the network and the key material. Returns problems instead of throwing. */
   async stop(): Promise<string[]> {
-    const problems: string[] = [];
-    const attempt = async (what: string, fn: () => Promise<unknown> | unknown) => {
-      try {
-        await fn();
-      } catch (err) {
-        problems.push(`${what}: ${err instanceof LabError ? err.message : String(err)}`);
-      }
-    };
-    await attempt('stop container', () => this.postfix.stop());
-    if (this.client) await attempt('stop client container', async () => (await this.client!).stop());
-    await attempt('remove network', () => this.network.remove());
-    await attempt('remove certificates', () => this.certs.remove());
+    const problems = await this.topology.stop();
+    try {
+      await this.certs.remove();
+    } catch (err) {
+      problems.push(`remove certificates: ${err instanceof LabError ? err.message : String(err)}`);
+    }
     return problems;
   }
 }

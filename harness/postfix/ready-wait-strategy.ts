@@ -1,41 +1,29 @@
 import type Dockerode from 'dockerode';
 import { LabError } from '../core/errors.js';
+import { LabWaitStrategy } from '../engine/lab-container.js';
 import type { PostfixLog } from './log-stream.js';
 import type { PostfixLogEvent } from './log-parser.js';
 
 /**
- * Testcontainers wait strategy for a lab Postfix: ready means master logged "daemon started".
- * It fails fast, with Postfix's own words, when the entrypoint reports a failed postconf /
- * postfix check / postmap, or when the container's output ends (the container exited).
- * On timeout it names what it waited for.
+ * Readiness of a lab Postfix: master logged "daemon started". It fails fast, with Postfix's
+ * own words, when the entrypoint reports a failed postconf / postfix check / postmap, when
+ * lab-isolate could not cut the container off (EISOLATION), or when the container's output
+ * ends (the container exited). On timeout it names what it waited for.
  */
-export class PostfixReadyWaitStrategy {
-  private timeoutMs = 60_000;
-  private timeoutSet = false;
+export class PostfixReadyWaitStrategy extends LabWaitStrategy {
+  readonly waitsFor = "postfix-ready (log line 'daemon started')";
 
-  constructor(private readonly log: PostfixLog) {}
-
-  withStartupTimeout(ms: number): this {
-    this.timeoutMs = ms;
-    this.timeoutSet = true;
-    return this;
-  }
-
-  isStartupTimeoutSet(): boolean {
-    return this.timeoutSet;
-  }
-
-  getStartupTimeout(): number {
-    return this.timeoutMs;
+  constructor(private readonly log: PostfixLog) {
+    super();
   }
 
   async waitUntilReady(_container: Dockerode.Container): Promise<void> {
     let outcome: PostfixLogEvent;
     try {
       outcome = await this.log.waitFor(
-        "postfix-ready (log line 'daemon started')",
+        this.waitsFor,
         (e) => e.type === 'daemon-started' || (e.type === 'entrypoint' && e.failed),
-        this.timeoutMs,
+        this.getStartupTimeout(),
       );
     } catch (err) {
       const said = postfixWords(this.log.all());

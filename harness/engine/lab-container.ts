@@ -1,0 +1,279 @@
+import type Dockerode from 'dockerode';
+import type { Readable } from 'node:stream';
+import {
+  AbstractStartedContainer,
+  GenericContainer,
+  type ExecOptions,
+  type ExecResult,
+  type StartedTestContainer,
+  type StopOptions,
+  type StoppedTestContainer,
+  type WaitStrategy,
+} from 'testcontainers';
+import { LabError } from '../core/errors.js';
+import { ContainerOutput } from './container-output.js';
+import { docker } from './docker-cli.js';
+import { withoutNetAdmin } from './isolation.js';
+import { labLabels, NODE_LABEL, SCENARIO_LABEL } from './labels.js';
+import type { LabNetwork } from './lab-network.js';
+
+/** The first step of every lab container (containers/common/lab-isolate.sh, in every lab image). */
+export const LAB_ISOLATE = '/usr/local/bin/lab-isolate';
+
+/** Who a container is in its scenario's topology: its node name, lab hostnames and fixed host number. */
+export interface LabNodeIdentity {
+  readonly name: string;
+  readonly hostnames: readonly string[];
+  /** The address is <scenario subnet>.<hostNumber>. */
+  readonly hostNumber: number;
+}
+
+/** One line of a container's /etc/hosts: how it finds another node without DNS. */
+export interface LabHostEntry {
+  readonly hostname: string;
+  readonly address: string;
+}
+
+export const NODE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+export const HOST_NUMBERS = { min: 10, max: 250 } as const;
+const SCENARIO_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+
+export function checkNodeIdentity(node: LabNodeIdentity, where: string): void {
+  const bad = (what: string) => {
+    throw new LabError('ESCENARIO', `${where}: ${what}`);
+  };
+  if (!NODE_NAME.test(node.name)) bad(`node name '${node.name}' must match ${NODE_NAME} (lowercase letters, digits, '-')`);
+  for (const h of node.hostnames) if (!HOSTNAME.test(h)) bad(`node ${node.name}: hostname '${h}' is not a lowercase DNS name`);
+  if (!Number.isInteger(node.hostNumber) || node.hostNumber < HOST_NUMBERS.min || node.hostNumber > HOST_NUMBERS.max) {
+    bad(`node ${node.name}: hostNumber ${node.hostNumber} must be a whole number from ${HOST_NUMBERS.min} to ${HOST_NUMBERS.max}`);
+  }
+}
+
+/**
+ * Readiness of a lab container: a Testcontainers wait strategy that says, in `waitsFor`, what
+ * it waits for, so that a timeout or a failure names the wait ("it hung" never appears).
+ */
+export abstract class LabWaitStrategy implements WaitStrategy {
+  private timeoutMs = 60_000;
+  private timeoutSet = false;
+
+  /** What ready means for this kind of container, in words. */
+  abstract readonly waitsFor: string;
+
+  abstract waitUntilReady(container: Dockerode.Container): Promise<void>;
+
+  withStartupTimeout(ms: number): this {
+    this.timeoutMs = ms;
+    this.timeoutSet = true;
+    return this;
+  }
+
+  isStartupTimeoutSet(): boolean {
+    return this.timeoutSet;
+  }
+
+  getStartupTimeout(): number {
+    return this.timeoutMs;
+  }
+}
+
+/** lab-isolate's failure line: the container refused to run with a way out (exit 78). */
+const ISOLATION_FAILED = /^lab-isolate: FAILED /;
+
+/**
+ * Ready when the container prints a line matching `ready`. lab-isolate's own failure line is
+ * EISOLATION, the output ending first is ECONTAINER (it exited), and the bound expiring is
+ * ENOT_READY naming `waitsFor`.
+ */
+export class LabLineWaitStrategy extends LabWaitStrategy {
+  constructor(
+    private readonly output: ContainerOutput,
+    readonly waitsFor: string,
+    private readonly ready: RegExp,
+  ) {
+    super();
+  }
+
+  async waitUntilReady(): Promise<void> {
+    let line: string;
+    try {
+      line = await this.output.waitForLine(this.waitsFor, (l) => this.ready.test(l) || ISOLATION_FAILED.test(l), this.getStartupTimeout());
+    } catch (err) {
+      const said = this.output.lines().slice(-5).join('\n');
+      throw new LabError((err as LabError).code ?? 'ENOT_READY', (err as Error).message, said ? { detail: said } : {});
+    }
+    if (ISOLATION_FAILED.test(line)) throw new LabError('EISOLATION', `the container could not be isolated: ${line.replace(/^lab-isolate: /, '')}`, { detail: line });
+  }
+}
+
+/**
+ * The one base of every lab container (Postfix, the client container, and the nodes the
+ * outbound and DANE labs add), on Testcontainers' GenericContainer. It gives each the lab's
+ * rules, so no kind sets them up on its own:
+ *  - the first step is lab-isolate (no route out, resolver is lab DNS or none, NET_ADMIN
+ *    dropped), and NET_ADMIN is added only for that step;
+ *  - the lab labels: run id, owner pid, host identity, scenario, node;
+ *  - no resolver unless withLabDns();
+ *  - a lab network is required, and the container gets a FIXED address on it
+ *    (<subnet>.<hostNumber>), with the other nodes' lab hostnames in /etc/hosts;
+ *  - a readiness wait that names what it waits for.
+ * A subclass names its command (what lab-isolate runs) and its readiness, validates its own
+ * input, and wraps the started container in its StartedLabContainer subclass.
+ */
+export abstract class LabContainer extends GenericContainer {
+  protected scenarioId = 'adhoc';
+  protected network: LabNetwork | null = null;
+  protected node: LabNodeIdentity;
+  protected labDns: string | null = null;
+  protected readyTimeoutMs: number;
+  /** Every line the container prints, for readiness and for explaining a failed start. */
+  protected readonly output = new ContainerOutput();
+  private readonly labHosts: LabHostEntry[] = [];
+  private createdId: string | null = null;
+
+  protected constructor(
+    image: string,
+    /** For messages: 'PostfixContainer', 'ClientContainer' … */
+    protected readonly kindName: string,
+    defaults: { readonly node: LabNodeIdentity; readonly readyTimeoutMs: number },
+  ) {
+    super(image);
+    this.node = defaults.node;
+    this.readyTimeoutMs = defaults.readyTimeoutMs;
+  }
+
+  withScenarioId(id: string): this {
+    if (!SCENARIO_ID.test(id)) throw new LabError('ESCENARIO', `scenario id '${id}' must match ${SCENARIO_ID}`);
+    this.scenarioId = id;
+    return this;
+  }
+
+  /** The container's place in the topology: node name, lab hostnames, host number (its fixed address). */
+  withNode(node: LabNodeIdentity): this {
+    checkNodeIdentity(node, this.kindName);
+    this.node = { name: node.name, hostnames: [...node.hostnames], hostNumber: node.hostNumber };
+    return this;
+  }
+
+  withLabNetwork(network: LabNetwork): this {
+    this.network = network;
+    return this;
+  }
+
+  /** Lab DNS for this container. Without it the container has no resolver at all. */
+  withLabDns(ip: string): this {
+    if (!IPV4.test(ip)) throw new LabError('ESCENARIO', `${this.kindName}: lab DNS '${ip}' is not an IPv4 address`);
+    this.labDns = ip;
+    return this;
+  }
+
+  /** Other nodes' lab hostnames and addresses, written to /etc/hosts (the lab resolves names without DNS). */
+  withLabHosts(entries: readonly LabHostEntry[]): this {
+    for (const e of entries) {
+      if (!HOSTNAME.test(e.hostname)) throw new LabError('ESCENARIO', `${this.kindName}: lab hostname '${e.hostname}' is not a lowercase DNS name`);
+      if (!IPV4.test(e.address)) throw new LabError('ESCENARIO', `${this.kindName}: address '${e.address}' of ${e.hostname} is not an IPv4 address`);
+      this.labHosts.push(e);
+    }
+    return this;
+  }
+
+  withReadyTimeout(ms: number): this {
+    this.readyTimeoutMs = ms;
+    return this;
+  }
+
+  /** What lab-isolate runs once the container is cut off (the image's real work). */
+  protected abstract labCommand(): readonly string[];
+
+  /** How to tell the container is ready; called once per start. */
+  protected abstract readiness(): LabWaitStrategy;
+
+  /** The container's output stream; a subclass that parses it (Postfix's log) adds its reader here. */
+  protected attachOutput(stream: Readable): void {
+    this.output.attach(stream);
+  }
+
+  protected override async containerCreated(containerId: string): Promise<void> {
+    this.createdId = containerId;
+  }
+
+  /**
+   * Applies the lab's rules, starts, and checks the container got its fixed address. A
+   * container that was created but did not start is removed here (Testcontainers removes only
+   * those that failed their wait), so a failed start leaves nothing behind.
+   */
+  protected async startLab(): Promise<{ readonly started: StartedTestContainer; readonly address: string; readonly network: LabNetwork }> {
+    const network = this.network;
+    if (!network) throw new LabError('ESCENARIO', `${this.kindName}: withLabNetwork() is required (lab containers never sit on the default bridge)`);
+    const address = network.address(this.node.hostNumber);
+    const own = this.node.hostnames.map((hostname) => ({ hostname, address }));
+    const hosts = [...own, ...this.labHosts.filter((e) => !this.node.hostnames.includes(e.hostname))];
+
+    this.withLabels(labLabels({ [SCENARIO_LABEL]: this.scenarioId, [NODE_LABEL]: this.node.name }))
+      .withNetworkMode(network.name)
+      .withEntrypoint([LAB_ISOLATE, ...this.labCommand()])
+      // Only for lab-isolate: it deletes the default route, then drops NET_ADMIN from the
+      // bounding set before the command runs (containers/common/lab-isolate.sh).
+      .withAddedCapabilities('NET_ADMIN')
+      .withExtraHosts(hosts.map((h) => ({ host: h.hostname, ipAddress: h.address })))
+      .withLogConsumer((stream) => this.attachOutput(stream))
+      .withWaitStrategy(this.readiness())
+      .withStartupTimeout(this.readyTimeoutMs);
+    if (this.labDns) this.withEnvironment({ LAB_DNS: this.labDns });
+    // Docker would otherwise hand the container the host's resolver. 127.0.0.1 inside the
+    // container answers nothing; lab-isolate then writes lab DNS or "none" itself.
+    this.hostConfig.Dns = ['127.0.0.1'];
+    // The fixed address. (Testcontainers' network aliases would first attach the container to
+    // the default bridge, so the endpoint is configured here, at create.)
+    this.createOpts.NetworkingConfig = { EndpointsConfig: { [network.name]: { IPAMConfig: { IPv4Address: address } } } };
+
+    let started: StartedTestContainer;
+    try {
+      started = await super.start();
+    } catch (err) {
+      await this.removeHalfMade();
+      if (err instanceof LabError) throw err;
+      throw new LabError('ECONTAINER', `could not start the ${this.kindName} (node ${this.node.name}) for ${this.scenarioId}: ${(err as Error).message}`, { cause: err });
+    }
+    const got = started.getIpAddress(network.name);
+    if (got !== address) {
+      await started.stop({ timeout: 0 }).catch(() => undefined);
+      throw new LabError('ECONTAINER', `node ${this.node.name} of ${this.scenarioId} got address ${got}, not its fixed ${address}`);
+    }
+    return { started, address, network };
+  }
+
+  private async removeHalfMade(): Promise<void> {
+    if (!this.createdId) return;
+    // Nothing to report if it is already gone (Testcontainers removes a container whose wait failed).
+    await docker(['rm', '-f', '-v', this.createdId], { timeoutMs: 30_000 }).catch(() => undefined);
+  }
+}
+
+/**
+ * The started side of every lab container: commands run inside without NET_ADMIN (Docker
+ * gives an exec the container's capabilities again, and NET_ADMIN is there only for
+ * lab-isolate), and stop is immediate (a lab container holds nothing worth a graceful stop).
+ */
+export class StartedLabContainer extends AbstractStartedContainer {
+  constructor(
+    container: StartedTestContainer,
+    readonly node: LabNodeIdentity,
+    /** The container's fixed address on its lab network; the host reaches it directly. */
+    readonly address: string,
+    readonly networkName: string,
+    readonly scenarioId: string,
+  ) {
+    super(container);
+  }
+
+  override exec(command: string | string[], opts?: Partial<ExecOptions>): Promise<ExecResult> {
+    return super.exec(withoutNetAdmin(command), opts);
+  }
+
+  override stop(options: Partial<StopOptions> = {}): Promise<StoppedTestContainer> {
+    return super.stop({ timeout: 0, ...options });
+  }
+}

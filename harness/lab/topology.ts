@@ -1,0 +1,213 @@
+import { LabError } from '../core/errors.js';
+import type { MaterializedCerts } from '../certs/materialize.js';
+import { checkNodeIdentity, type LabContainer, type LabHostEntry, type StartedLabContainer } from '../engine/lab-container.js';
+import { LabNetwork } from '../engine/lab-network.js';
+import type { EffectiveConfig } from '../postfix/effective-config.js';
+import { PostfixContainer, type StartedPostfixContainer } from '../postfix/postfix-container.js';
+import type { LabNodeKind, LabNodeSpec, Scenario } from '../scenario/types.js';
+import { ClientContainer, type LabClientContainer } from './client-container.js';
+
+/** What a node kind gets to build and start one node. */
+export interface NodeStartContext {
+  readonly scenario: Scenario;
+  readonly image: string;
+  readonly network: LabNetwork;
+  readonly node: LabNodeSpec;
+  /** Every node's lab hostnames at its fixed address (this node's own too), for /etc/hosts. */
+  readonly hosts: readonly LabHostEntry[];
+  /** The scenario's certificates (temp dir, keys 0600) and its Postfix's effective config. */
+  readonly certs: MaterializedCerts;
+  readonly config: EffectiveConfig;
+}
+
+/** One kind of lab node: how to build and start it. */
+export interface NodeKind<Started extends StartedLabContainer = StartedLabContainer> {
+  /** What the kind is, for errors and docs. */
+  readonly about: string;
+  /** At most this many nodes of the kind in one scenario, or null for any number. */
+  readonly maxPerScenario: number | null;
+  start(ctx: NodeStartContext): Promise<Started>;
+}
+
+/** The started container type of each kind. A new kind adds a line here and one in NODE_KINDS. */
+export interface StartedNodeByKind {
+  postfix: StartedPostfixContainer;
+  client: LabClientContainer;
+}
+
+/** Puts a LabContainer builder of any kind in its place: scenario, node, network, the others' hostnames. */
+function placed<B extends LabContainer>(builder: B, ctx: NodeStartContext): B {
+  return builder.withScenarioId(ctx.scenario.id).withNode(ctx.node).withLabNetwork(ctx.network).withLabHosts(ctx.hosts);
+}
+
+/**
+ * The node kinds: kind → how to build and start one. The outbound and DANE labs add a second
+ * Postfix (with its own config), a Node SMTP peer, nsd and unbound here.
+ */
+export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKind[K]> } = {
+  postfix: {
+    about: "lab Postfix; its config is the scenario's postfix block",
+    // One for now: the scenario file has one postfix block. Per-node configs come with the outbound lab.
+    maxPerScenario: 1,
+    start: (ctx) => {
+      let builder = placed(new PostfixContainer(ctx.image), ctx)
+        .withMainCf(ctx.config.mainCf, ctx.scenario.mainCf.file)
+        .withMasterCf(ctx.config.masterCf, ctx.scenario.masterCf?.file ?? 'master.cf (lab base)')
+        .withTlsDirectory(ctx.certs.dir);
+      for (const m of ctx.scenario.maps) {
+        // Fingerprints of this run's certificates (e.g. for relay_clientcerts) are filled in here.
+        const content = m.text.replace(/\{\{sha256:([^}]*)\}\}/g, (_, name: string) => ctx.certs.pairs.get(name)!.sha256);
+        builder = builder.withMapFile({ name: m.name, content, postmap: m.postmap, fileContents: m.fileContents });
+      }
+      return builder.start();
+    },
+  },
+  client: {
+    about: 'lab client container (openssl s_client with the lab image\'s OpenSSL), idle until a check execs into it',
+    maxPerScenario: null,
+    start: (ctx) => placed(new ClientContainer(ctx.image), ctx).start(),
+  },
+};
+
+/**
+ * The scenario's nodes checked and put in start order (dependencies first, otherwise as
+ * declared): unique names, hostnames and host numbers, known kinds within their limits,
+ * dependencies that exist and form no cycle.
+ */
+export function planTopology(scenarioId: string, nodes: readonly LabNodeSpec[]): readonly LabNodeSpec[] {
+  const bad = (what: string): never => {
+    throw new LabError('ESCENARIO', `scenario ${scenarioId}: nodes: ${what}`);
+  };
+  if (nodes.length === 0) bad('a scenario needs at least one node');
+  const byName = new Map<string, LabNodeSpec>();
+  const owners = new Map<string, string>();
+  const numbers = new Map<number, string>();
+  for (const n of nodes) {
+    if (!Object.hasOwn(NODE_KINDS, n.kind)) bad(`node ${n.name}: unknown kind '${n.kind}' (known: ${Object.keys(NODE_KINDS).join(', ')})`);
+    checkNodeIdentity(n, `scenario ${scenarioId}: nodes`);
+    if (byName.has(n.name)) bad(`two nodes are named ${n.name}`);
+    byName.set(n.name, n);
+    const other = numbers.get(n.hostNumber);
+    if (other) bad(`nodes ${other} and ${n.name} have the same hostNumber ${n.hostNumber}`);
+    numbers.set(n.hostNumber, n.name);
+    for (const h of n.hostnames) {
+      const owner = owners.get(h);
+      if (owner) bad(`hostname ${h} belongs to both ${owner} and ${n.name}`);
+      owners.set(h, n.name);
+    }
+  }
+  for (const [kind, def] of Object.entries(NODE_KINDS) as [LabNodeKind, NodeKind][]) {
+    const count = nodes.filter((n) => n.kind === kind).length;
+    if (def.maxPerScenario !== null && count > def.maxPerScenario) bad(`${count} nodes of kind ${kind}; at most ${def.maxPerScenario} (${def.about})`);
+  }
+  for (const n of nodes) {
+    for (const d of n.dependsOn) {
+      if (d === n.name) bad(`node ${n.name} depends on itself`);
+      if (!byName.has(d)) bad(`node ${n.name} depends on ${d}, which is not a node of the scenario`);
+    }
+  }
+  const ordered: LabNodeSpec[] = [];
+  const placedNames = new Set<string>();
+  while (ordered.length < nodes.length) {
+    const next = nodes.find((n) => !placedNames.has(n.name) && n.dependsOn.every((d) => placedNames.has(d)));
+    if (!next) bad(`the dependencies of ${nodes.filter((n) => !placedNames.has(n.name)).map((n) => n.name).join(', ')} form a cycle`);
+    ordered.push(next!);
+    placedNames.add(next!.name);
+  }
+  return ordered;
+}
+
+/**
+ * A scenario's lab nodes on their own internal network, each at its fixed address. start()
+ * creates the network and starts every node that is not lazy, in dependency order (nodes
+ * whose dependencies are up start at once, side by side); a lazy node starts on first use.
+ * A failed start undoes everything the topology made. stop() stops it as one and reports,
+ * never throws, what it could not remove.
+ */
+export class Topology {
+  private readonly starts = new Map<string, Promise<StartedLabContainer>>();
+  private stopping = false;
+
+  private constructor(
+    readonly network: LabNetwork,
+    readonly nodes: readonly LabNodeSpec[],
+    private readonly base: Omit<NodeStartContext, 'node' | 'network' | 'hosts'>,
+  ) {}
+
+  static async start(nodes: readonly LabNodeSpec[], base: Omit<NodeStartContext, 'node' | 'network' | 'hosts'>): Promise<Topology> {
+    const ordered = planTopology(base.scenario.id, nodes);
+    const network = await LabNetwork.create(base.scenario.id);
+    const topology = new Topology(network, ordered, base);
+    const eager = ordered.filter((n) => !n.lazy);
+    const results = await Promise.allSettled(eager.map((n) => topology.node(n.name)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Leftovers are found by label at the next run's start; the original error matters more.
+      await topology.stop();
+      throw failed.reason;
+    }
+    return topology;
+  }
+
+  /** Every node's lab hostnames at its fixed address. */
+  get hosts(): readonly LabHostEntry[] {
+    return this.nodes.flatMap((n) => n.hostnames.map((hostname) => ({ hostname, address: this.network.address(n.hostNumber) })));
+  }
+
+  spec(name: string): LabNodeSpec {
+    const spec = this.nodes.find((n) => n.name === name);
+    if (!spec) throw new LabError('ESCENARIO', `scenario ${this.base.scenario.id} has no node '${name}' (nodes: ${this.nodes.map((n) => n.name).join(', ')})`);
+    return spec;
+  }
+
+  /** The first node of a kind, or null. */
+  firstOfKind(kind: LabNodeKind): LabNodeSpec | null {
+    return this.nodes.find((n) => n.kind === kind) ?? null;
+  }
+
+  /** The started node, starting it (after its dependencies) if it is lazy and not started yet. */
+  node<K extends LabNodeKind = LabNodeKind>(name: string, kind?: K): Promise<StartedNodeByKind[K]> {
+    const spec = this.spec(name);
+    if (kind && spec.kind !== kind) return Promise.reject(new LabError('ESCENARIO', `node ${name} of ${this.base.scenario.id} is a ${spec.kind} node, not ${kind}`));
+    let p = this.starts.get(name);
+    if (!p) {
+      if (this.stopping) return Promise.reject(new LabError('EINTERNAL', `node ${name} of ${this.base.scenario.id} asked for after the scenario stopped`));
+      p = this.startNode(spec);
+      this.starts.set(name, p);
+    }
+    return p as Promise<StartedNodeByKind[K]>;
+  }
+
+  private async startNode(spec: LabNodeSpec): Promise<StartedLabContainer> {
+    await Promise.all(spec.dependsOn.map((d) => this.node(d)));
+    const kind = NODE_KINDS[spec.kind] as NodeKind;
+    return kind.start({ ...this.base, node: spec, network: this.network, hosts: this.hosts });
+  }
+
+  /** Stop every node started (waiting for those still starting), then remove the network. Problems, never a throw. */
+  async stop(): Promise<string[]> {
+    this.stopping = true;
+    const problems: string[] = [];
+    await Promise.all(
+      [...this.starts].map(async ([name, starting]) => {
+        let node: StartedLabContainer;
+        try {
+          node = await starting;
+        } catch {
+          return; // never started: its own start removed what it made
+        }
+        try {
+          await node.stop();
+        } catch (err) {
+          problems.push(`stop node ${name}: ${(err as Error).message}`);
+        }
+      }),
+    );
+    try {
+      await this.network.remove();
+    } catch (err) {
+      problems.push(`remove network ${this.network.name}: ${(err as Error).message}`);
+    }
+    return problems;
+  }
+}
