@@ -11,6 +11,8 @@
  *                                                                          → testssl-NAME.json
  * and, for opportunistic-25 only, testssl with the feature checks (-S -R -C -Z)
  *                                                                          → testssl-opportunistic-25-features.json
+ * and, for the configurations in ORDER_CAPTURES, testssl with -P (server preferences: cipher order)
+ *                                                                          → testssl-NAME-order.json
  * plus probe's own result on the same container (probe-NAME.json) so a reader can compare.
  * capture-info.json records tool versions, the image and the date. Outputs are written as the
  * tools made them; the README says what each file shows. Never regenerate to make a test pass.
@@ -24,19 +26,38 @@ import { ensureImage } from '../engine/images.js';
 import { PROJECT_ROOT, SCENARIOS_DIR } from '../engine/paths.js';
 import { ScenarioSession } from '../lab/scenario-session.js';
 import { loadScenario } from '../scenario/load.js';
-import { ensureOracleTools, runSslscan, runTestssl, TESTSSL_ENUMERATION_FLAGS, TESTSSL_FEATURE_FLAGS } from '../enum/oracles.js';
+import { ensureOracleTools, runSslscan, runTestssl, TESTSSL_ENUMERATION_FLAGS, TESTSSL_FEATURE_FLAGS, TESTSSL_ORDER_FLAGS } from '../enum/oracles.js';
 import { probe } from '../enum/probe.js';
 
 export const ORACLE_GOLDEN_DIR = path.join(PROJECT_ROOT, 'harness/tests/golden/oracles');
 const FIXTURES = path.join(PROJECT_ROOT, 'harness/tests/fixtures/probe');
 
+export interface OracleConfig {
+  readonly name: string;
+  readonly dir: string;
+  readonly what: string;
+  /**
+   * The suite order the config asks for, from its tls_preempt_cipherlist (yes: the server's
+   * order, for TLS 1.2 and 1.3 suites alike; no, Postfix's default: the client's). Stated here
+   * and checked against the main.cf by the truth test, so a probe that always said one of them
+   * fails on the other.
+   */
+  readonly expectedOrder: 'server' | 'client';
+  /** Session IDs resume whichever smtpd takes the reconnect (smtpd_tls_session_cache_database): the session-ID verdict is deterministic. */
+  readonly sharedSessionCache: boolean;
+}
+
 /** The configurations probe is compared with sslscan and testssl on (the truth test uses the same list). */
-export const ORACLE_CONFIGS: readonly { readonly name: string; readonly dir: string; readonly what: string }[] = [
-  { name: 'opportunistic-25', dir: path.join(SCENARIOS_DIR, 'opportunistic-25'), what: 'seed 000: TLS 1.2 + 1.3, high ciphers minus the exclude list, server order, ffdhe4096 DH' },
-  { name: 'protocol-floor-seed002', dir: path.join(SCENARIOS_DIR, 'protocol-floor-seed002'), what: 'seed 002: TLS 1.0 to 1.3, default (medium) ciphers incl. anonymous, client order' },
-  { name: 'permissive', dir: path.join(FIXTURES, 'permissive'), what: 'all protocols but SSLv2, ALL:@SECLEVEL=0, client order, ten curves' },
-  { name: 'tls12-only', dir: path.join(FIXTURES, 'tls12-only'), what: 'TLS 1.2 only, ECDSA P-256 certificate, medium ciphers, server order' },
+export const ORACLE_CONFIGS: readonly OracleConfig[] = [
+  { name: 'opportunistic-25', dir: path.join(SCENARIOS_DIR, 'opportunistic-25'), what: 'seed 000: TLS 1.2 + 1.3, high ciphers minus the exclude list, server order, ffdhe4096 DH', expectedOrder: 'server', sharedSessionCache: false },
+  { name: 'protocol-floor-seed002', dir: path.join(SCENARIOS_DIR, 'protocol-floor-seed002'), what: 'seed 002: TLS 1.0 to 1.3, default (medium) ciphers incl. anonymous, client order', expectedOrder: 'client', sharedSessionCache: false },
+  { name: 'permissive', dir: path.join(FIXTURES, 'permissive'), what: 'all protocols but SSLv2, ALL:@SECLEVEL=0, client order, ten curves', expectedOrder: 'client', sharedSessionCache: false },
+  { name: 'tls12-only', dir: path.join(FIXTURES, 'tls12-only'), what: 'TLS 1.2 only, ECDSA P-256 certificate, medium ciphers, server order', expectedOrder: 'server', sharedSessionCache: false },
+  { name: 'session-cache', dir: path.join(FIXTURES, 'session-cache'), what: 'seed 000 with smtpd_tls_session_cache_database: session IDs resume on any smtpd process', expectedOrder: 'server', sharedSessionCache: true },
 ];
+
+/** Configurations whose testssl -P output is kept as a golden (one that orders, one that does not). */
+export const ORDER_CAPTURES: readonly string[] = ['opportunistic-25', 'protocol-floor-seed002'];
 
 async function toolVersions(): Promise<Record<string, string>> {
   const s = await run('sslscan', ['--version'], { timeoutMs: 10_000 });
@@ -74,6 +95,12 @@ async function main(): Promise<void> {
       if (t.status !== 'ok') throw new LabError('ETOOL', `testssl on ${c.name}: ${t.reason}`);
       fs.writeFileSync(path.join(ORACLE_GOLDEN_DIR, `testssl-${c.name}.json`), t.raw.file);
       const record: Record<string, unknown> = { address: ep.host, what: c.what, probeMs: p.durationMs, sslscanMs: s.ms, testsslMs: t.ms, sslscanCommand: s.command.join(' '), testsslCommand: t.command.join(' ') };
+      if (ORDER_CAPTURES.includes(c.name)) {
+        const o = await runTestssl(target, { flags: TESTSSL_ORDER_FLAGS });
+        if (o.status !== 'ok') throw new LabError('ETOOL', `testssl -P on ${c.name}: ${o.reason}`);
+        fs.writeFileSync(path.join(ORACLE_GOLDEN_DIR, `testssl-${c.name}-order.json`), o.raw.file);
+        record.testsslOrderCommand = o.command.join(' ');
+      }
       if (c.name === 'opportunistic-25') {
         const f = await runTestssl(target, { flags: TESTSSL_FEATURE_FLAGS });
         if (f.status !== 'ok') throw new LabError('ETOOL', `testssl features on ${c.name}: ${f.reason}`);

@@ -34,6 +34,10 @@ export interface OracleFindings {
   readonly dhe: { readonly bits: readonly number[]; readonly named: readonly string[] };
   /** The suite each version's server preferred, when the tool says (sslscan "Preferred"). */
   readonly preferred: Readonly<Partial<Record<ProbeVersion, number>>>;
+  /** Whether the server imposes its own cipher order (testssl -P "cipher_order"); null when the tool did not say. */
+  readonly cipherOrder: 'server' | 'client' | null;
+  /** The server's order per version, most preferred first, as IANA codes (testssl -P "cipherorder_<version>", only with server order). */
+  readonly serverOrderByProtocol: Readonly<Partial<Record<ProbeVersion, readonly number[]>>>;
   /** Feature verdicts in the tool's own terms (null = not reported or not testable by the tool). */
   readonly features: {
     readonly fallbackScsv: boolean | null;
@@ -155,6 +159,8 @@ export function parseSslscan(xml: string, text = ''): OracleFindings {
     unknownGroups,
     dhe: { bits: sortUnique(dheBits), named: [] },
     preferred,
+    cipherOrder: null,
+    serverOrderByProtocol: {},
     features: {
       fallbackScsv,
       // sslscan's <renegotiation secure=…> is its own handshake's verdict; see the truth test for when it misleads.
@@ -249,6 +255,24 @@ export function parseTestsslJson(json: string): OracleFindings {
     if (bits) dheBits.push(bits);
   }
 
+  // -P: "server" or "NOT a cipher order configured", and with server order the list per version.
+  const orderFinding = find('cipher_order');
+  const cipherOrder = orderFinding === null ? null : /^server/i.test(orderFinding) ? 'server' : /^NOT a cipher order/i.test(orderFinding) ? 'client' : null;
+  if (orderFinding !== null && cipherOrder === null) unknownSuites.push(`cipher_order: ${orderFinding}`);
+  const serverOrderByProtocol: Partial<Record<ProbeVersion, number[]>> = {};
+  for (const e of entries) {
+    const m = /^cipherorder_(SSLv3|TLSv1|TLSv1_1|TLSv1_2|TLSv1_3)$/.exec(e.id);
+    if (!m) continue;
+    const v = ({ SSLv3: 'SSLv3', TLSv1: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' } as const)[m[1] as 'SSLv3' | 'TLSv1' | 'TLSv1_1' | 'TLSv1_2' | 'TLSv1_3'];
+    const codes: number[] = [];
+    for (const name of e.finding.split(/\s+/).filter(Boolean)) {
+      const suite = byOpenSslName(name) ?? byIanaName(name);
+      if (suite) codes.push(suite.code);
+      else unknownSuites.push(`${e.id} ${name}`);
+    }
+    serverOrderByProtocol[v] = codes;
+  }
+
   const yes = (f: string | null, pos: RegExp, neg: RegExp): boolean | null => (f === null ? null : neg.test(f) ? false : pos.test(f) ? true : null);
   const certKey = find('cert_keySize');
   const keyBits = certKey ? Number(/(\d+)\s*bits?/.exec(certKey)?.[1] ?? NaN) : NaN;
@@ -264,6 +288,8 @@ export function parseTestsslJson(json: string): OracleFindings {
     unknownGroups,
     dhe: { bits: sortUnique(dheBits), named },
     preferred: {},
+    cipherOrder,
+    serverOrderByProtocol,
     features: {
       fallbackScsv: yes(find('fallback_SCSV'), /^supported/i, /not supported|^NOT/i),
       secureRenegotiation: yes(find('secure_renego'), /supported/i, /not supported|^NOT/i),
@@ -401,6 +427,9 @@ export async function runSslscan(target: OracleTarget, opts: { binary?: string; 
 
 /** testssl's flags for the probe's enumeration scope: protocols, ciphers per protocol, forward secrecy (curves, DH groups). */
 export const TESTSSL_ENUMERATION_FLAGS: readonly string[] = Object.freeze(['-p', '-E', '-f']);
+
+/** testssl's server preferences (-P): whether the server orders, and its order per version. */
+export const TESTSSL_ORDER_FLAGS: readonly string[] = Object.freeze(['-P']);
 
 /** testssl's feature checks: renegotiation (-R), compression/CRIME (-C), server defaults incl. resumption (-S), TLS_FALLBACK_SCSV (-Z). */
 export const TESTSSL_FEATURE_FLAGS: readonly string[] = Object.freeze(['-S', '-R', '-C', '-Z']);

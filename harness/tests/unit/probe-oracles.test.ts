@@ -103,6 +103,23 @@ describe('testssl parser (captured testssl.sh 3.0.8 --jsonfile output)', () => {
     expect(t.certificate).toMatchObject({ signatureAlgorithm: 'SHA256 with RSA', keyType: 'RSA', keyBits: 2048, subject: 'mx.lab.test' });
   });
 
+  it('-P (server preferences): opportunistic-25 orders, its TLS 1.2 and 1.3 lists are probe\'s order; seed 002 follows the client', () => {
+    const t = parseTestsslJson(read('testssl-opportunistic-25-order.json'));
+    expect(t.cipherOrder).toBe('server');
+    expect(t.unknownSuites).toEqual([]);
+    expect(t.serverOrderByProtocol['TLSv1.3']).toEqual([0x1302, 0x1303, 0x1301]);
+    expect(t.serverOrderByProtocol['TLSv1.2']).toHaveLength(40);
+    expect(t.serverOrderByProtocol['TLSv1.2']!.slice(0, 2)).toEqual([0xc030, 0x009f]);
+    // The capture of -P was made on another container than probe-opportunistic-25.json, same config: same order.
+    const p = probeGolden('opportunistic-25');
+    for (const v of ['TLSv1.2', 'TLSv1.3'] as const) expect(p.ciphersByProtocol[v].map((x) => x.code), v).toEqual(t.serverOrderByProtocol[v]);
+    const c = parseTestsslJson(read('testssl-protocol-floor-seed002-order.json'));
+    expect(c.cipherOrder).toBe('client');
+    expect(c.serverOrderByProtocol).toEqual({});
+    // Without -P, testssl says nothing about the order.
+    expect(testssl('opportunistic-25').cipherOrder).toBeNull();
+  });
+
   it('a JSON file cut short (testssl killed mid-run) is an ETOOL error, not a partial result', () => {
     const whole = read('testssl-opportunistic-25.json');
     expect(() => parseTestsslJson(whole.slice(0, Math.floor(whole.length / 2)))).toThrow(/not valid JSON/);
