@@ -11,7 +11,6 @@
  * regenerated to make a failing test pass.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { LabError } from '../core/errors.js';
 import { ensureEngine } from '../engine/engine.js';
@@ -19,8 +18,9 @@ import { ensureImage } from '../engine/images.js';
 import { PROJECT_ROOT, SCENARIOS_DIR } from '../engine/paths.js';
 import { ScenarioSession } from '../lab/scenario-session.js';
 import { loadScenario } from '../scenario/load.js';
-import { ReplyReader } from '../smtp/reply-reader.js';
-import type { SmtpReply } from '../tls/observation.js';
+import { SmtpSession } from '../smtp/smtp-session.js';
+import { readGreeting, sayEhlo, starttlsDialogue } from '../smtp/starttls.js';
+import { connectTcp } from '../smtp/tcp.js';
 import { byOpenSslName, GROUP, suitesFor } from '../enum/cipher-suites.js';
 import { buildClientHello, type ClientHelloSpec } from '../enum/client-hello.js';
 import { answerToJson, type FinishedAnswer, ServerAnswerReader } from '../enum/server-answer.js';
@@ -68,68 +68,47 @@ export interface CapturedAnswer {
 }
 
 /**
- * One probe: SMTP up to STARTTLS, one ClientHello, the server's answer. The socket is closed
- * as soon as the answer is known; no handshake is completed.
+ * One probe: SMTP up to STARTTLS (the lab's one STARTTLS dialogue, so plaintext after the 220
+ * is EINJECTION here as everywhere), one ClientHello, the server's answer. The socket is
+ * closed as soon as the answer is known; no handshake is completed.
  */
-export function probeOnce(endpoint: { host: string; port: number }, c: GoldenCase, timeoutMs = 5_000): Promise<CapturedAnswer> {
-  return new Promise<CapturedAnswer>((resolve, reject) => {
-    const sock = net.connect({ host: endpoint.host, port: endpoint.port });
-    const smtp = new ReplyReader();
-    const tls = new ServerAnswerReader();
-    const got: Buffer[] = [];
-    let phase: 'banner' | 'ehlo' | 'starttls' | 'tls' = 'banner';
-    let done = false;
-    const timer = setTimeout(() => end(tls.finish('timeout')), timeoutMs);
-    const end = (answer: FinishedAnswer | Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      if (answer instanceof Error) reject(answer);
-      else resolve({ bytes: Buffer.concat(got), answer });
-    };
-    const expect = (r: SmtpReply, want: number) => {
-      if (r.code !== want) throw new LabError('EPROTOCOL', `${phase}: expected ${want}, got ${r.code} ${r.lines.join(' / ')}`, { stage: phase === 'tls' ? 'handshake' : phase });
-    };
-    const sendHello = () => {
-      phase = 'tls';
+export async function probeOnce(endpoint: { host: string; port: number }, c: GoldenCase, timeoutMs = 5_000): Promise<CapturedAnswer> {
+  const sock = await connectTcp(endpoint.host, endpoint.port, { timeoutMs });
+  try {
+    const smtp = new SmtpSession({ stage: 'banner' });
+    if (c.starttls) {
+      await starttlsDialogue(smtp, sock, { ehloName: 'probe.lab.test', timeouts: { banner: timeoutMs, reply: timeoutMs } });
+    } else {
+      // The confused probe: a ClientHello right after EHLO, still in plain SMTP.
+      smtp.attach(sock);
+      await readGreeting(smtp, { ms: timeoutMs });
+      await sayEhlo(smtp, { ehloName: 'probe.lab.test', ms: timeoutMs });
+      smtp.detach();
+    }
+    return await new Promise<CapturedAnswer>((resolve) => {
+      const reader = new ServerAnswerReader();
+      const got: Buffer[] = [];
+      let done = false;
+      const end = (answer: FinishedAnswer) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve({ bytes: Buffer.concat(got), answer });
+      };
+      const timer = setTimeout(() => end(reader.finish('timeout')), timeoutMs);
+      sock.on('data', (d: Buffer) => {
+        got.push(d);
+        reader.push(d);
+        const a = reader.answer();
+        if (a) end(a);
+      });
+      sock.on('error', () => end(reader.finish('closed')));
+      sock.on('close', () => end(reader.finish('closed')));
       sock.write(buildClientHello(c.spec));
-    };
-    sock.on('data', (d: Buffer) => {
-      try {
-        if (phase === 'tls') {
-          got.push(d);
-          tls.push(d);
-          const a = tls.answer();
-          if (a) end(a);
-          return;
-        }
-        smtp.push(d, phase);
-        if (smtp.error) throw smtp.error;
-        const r = smtp.shift();
-        if (!r) return;
-        if (phase === 'banner') {
-          expect(r, 220);
-          phase = 'ehlo';
-          sock.write('EHLO probe.lab.test\r\n');
-        } else if (phase === 'ehlo') {
-          expect(r, 250);
-          if (!c.starttls) return sendHello();
-          phase = 'starttls';
-          sock.write('STARTTLS\r\n');
-        } else if (phase === 'starttls') {
-          expect(r, 220);
-          const left = smtp.takeLeftover();
-          if (left.length > 0) throw new LabError('EINJECTION', `${left.length} bytes after the STARTTLS reply`, { stage: 'starttls' });
-          sendHello();
-        }
-      } catch (err) {
-        end(err as Error);
-      }
     });
-    sock.on('error', (e) => end(phase === 'tls' ? tls.finish('closed') : new LabError('ECONNECTION', e.message, { stage: 'tcp' })));
-    sock.on('close', () => end(phase === 'tls' ? tls.finish('closed') : new LabError('ECLOSED', `closed during ${phase}`, { stage: 'tcp' })));
-  });
+  } finally {
+    sock.destroy();
+  }
 }
 
 async function main(): Promise<void> {
