@@ -2,6 +2,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabPki } from '../../certs/lab-pki.js';
+import { LabError } from '../../core/errors.js';
+import { DEFAULT_PROBE_TIMEOUTS, openForTls, TransportError } from '../../enum/starttls-transport.js';
 import { runRawClient } from '../../smtp/raw-client.js';
 
 /**
@@ -184,5 +186,92 @@ describe('hostile servers: every case ends in a bounded, clear error', () => {
     servers.pop()!.close();
     const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
     expect(o.error).toMatchObject({ code: 'ECONNECTION', stage: 'tcp' });
+  });
+});
+
+/** The probe's transport on the same fake server: the error it throws, as code and stage. */
+async function probeTransportError(port: number): Promise<{ code: string; stage: string | null; transient: boolean }> {
+  try {
+    const opened = await openForTls({ host: '127.0.0.1', port, mode: 'starttls' }, { ehloName: 'probe.lab.test', timeouts: { ...DEFAULT_PROBE_TIMEOUTS, banner: 1500, reply: 1500 } });
+    opened.socket.destroy();
+  } catch (e) {
+    expect(e).toBeInstanceOf(LabError);
+    const le = e as LabError;
+    return { code: le.code, stage: le.stage, transient: e instanceof TransportError && e.transient };
+  }
+  throw new Error('the probe transport opened a connection the fake server should have spoiled');
+}
+
+describe('one STARTTLS dialogue: the raw client and the probe transport end a hostile server with the same code and stage', () => {
+  const cases: readonly { name: string; script: Script; code: string; stage: string }[] = [
+    {
+      name: 'plaintext after "220 Ready to start TLS" (the probe said EPROTOCOL before the dialogue was shared)',
+      script: smtpUntilStarttls((s) => s.write('220 2.0.0 Ready to start TLS\r\n250 injected by the server\r\n')),
+      code: 'EINJECTION',
+      stage: 'starttls',
+    },
+    {
+      name: 'half a line of plaintext after the 220, in the same read',
+      script: smtpUntilStarttls((s) => s.write('220 2.0.0 Ready to start TLS\r\n250-partial line without its end')),
+      code: 'EINJECTION',
+      stage: 'starttls',
+    },
+    { name: 'STARTTLS refused with 454', script: smtpUntilStarttls((s) => s.write('454 4.7.0 TLS not available due to local problem\r\n')), code: 'ESTARTTLS', stage: 'starttls' },
+    {
+      name: 'STARTTLS not advertised',
+      script: (sock) => {
+        sock.write('220 fake ESMTP\r\n');
+        sock.once('data', () => sock.write('250-fake\r\n250 PIPELINING\r\n'));
+      },
+      code: 'ENOSTARTTLS',
+      stage: 'starttls',
+    },
+    { name: 'a 554 greeting', script: (sock) => sock.end('554 5.3.2 fake says go away\r\n'), code: 'EBANNER', stage: 'banner' },
+    {
+      name: 'EHLO refused',
+      script: (sock) => {
+        sock.write('220 fake ESMTP\r\n');
+        sock.once('data', () => sock.write('550 5.7.1 no EHLO for you\r\n'));
+      },
+      code: 'EEHLO',
+      stage: 'ehlo',
+    },
+    { name: 'a reply line over the limit', script: (sock) => sock.write(`220 ${'A'.repeat(10_000)}\r\n`), code: 'EREPLY_TOO_LONG', stage: 'banner' },
+    { name: 'not SMTP at all (an SSH greeting)', script: (sock) => sock.write('SSH-2.0-OpenSSH_9.2\r\n'), code: 'EPROTOCOL', stage: 'banner' },
+    {
+      name: 'the connection closed after the greeting',
+      script: (sock) => {
+        sock.write('220 fake ESMTP\r\n');
+        sock.once('data', () => sock.destroy());
+      },
+      code: 'ECLOSED',
+      stage: 'ehlo',
+    },
+  ];
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const port = await fake(c.script);
+      const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+      const p = await probeTransportError(port);
+      expect(o.error).toMatchObject({ code: c.code, stage: c.stage });
+      expect({ code: p.code, stage: p.stage }).toEqual({ code: c.code, stage: c.stage });
+      expect(o.tls).toBeNull();
+    });
+  }
+
+  it('what the raw client saw before the refusal stays in its observation (the 554 greeting, the 454 reply)', async () => {
+    const greeting = await runRawClient({ host: '127.0.0.1', port: await fake((sock) => sock.end('554 5.3.2 go away\r\n')), mode: 'starttls', timeouts: quick });
+    expect(greeting.observation.banner).toEqual({ code: 554, lines: ['5.3.2 go away'] });
+    const refused = await runRawClient({ host: '127.0.0.1', port: await fake(smtpUntilStarttls((s) => s.write('454 4.7.0 not now\r\n'))), mode: 'starttls', timeouts: quick });
+    expect(refused.observation.starttlsReply).toEqual({ code: 454, lines: ['4.7.0 not now'] });
+  });
+
+  it('a 421 greeting is EBANNER for both, and the probe marks it as throttling (worth a retry)', async () => {
+    const port = await fake((sock) => sock.end('421 4.7.0 too many connections\r\n'));
+    const { observation: o } = await runRawClient({ host: '127.0.0.1', port, mode: 'starttls', timeouts: quick });
+    const p = await probeTransportError(port);
+    expect(o.error).toMatchObject({ code: 'EBANNER', stage: 'banner' });
+    expect(p).toEqual({ code: 'EBANNER', stage: 'banner', transient: true });
   });
 });
