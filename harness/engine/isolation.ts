@@ -1,5 +1,5 @@
 /**
- * Lab containers start with NET_ADMIN so that their first step (containers/postfix/lab-isolate.sh)
+ * Lab containers start with NET_ADMIN so that their first step (containers/common/lab-isolate.sh)
  * can delete the default route; it drops the capability before the real work starts. Docker gives
  * every `exec` the container's capabilities again, so commands the harness runs inside a lab
  * container go through this wrapper and run without NET_ADMIN too.

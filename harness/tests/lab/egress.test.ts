@@ -6,6 +6,7 @@ import { countLabObjects } from '../../engine/cleanup.js';
 import { labLabels } from '../../engine/labels.js';
 import { withoutNetAdmin } from '../../engine/isolation.js';
 import { PostfixContainer } from '../../postfix/postfix-container.js';
+import { ClientContainer } from '../../lab/client-container.js';
 import { PostfixLog } from '../../postfix/log-stream.js';
 import { PostfixReadyWaitStrategy } from '../../postfix/ready-wait-strategy.js';
 import { runRawClient } from '../../smtp/raw-client.js';
@@ -132,6 +133,13 @@ describe('no lab container on the default bridge', () => {
     const err = await new PostfixContainer(inject('postfixImage')).withScenarioId(id).withMainCf('').withMasterCf('').start().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LabError);
     expect((err as LabError).message).toMatch(/withLabNetwork\(\) is required \(lab containers never sit on the default bridge\)/);
+    expect(await countLabObjects({ scenario: id })).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('so does the client container: the rule is in LabContainer, the base of every lab container', async () => {
+    const id = `no-network-client-${process.pid}`;
+    const err = await new ClientContainer(inject('postfixImage')).withScenarioId(id).start().catch((e: unknown) => e);
+    expect((err as LabError).message).toMatch(/ClientContainer: withLabNetwork\(\) is required \(lab containers never sit on the default bridge\)/);
     expect(await countLabObjects({ scenario: id })).toEqual({ containers: 0, networks: 0 });
   });
 });

@@ -2,10 +2,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../engine/paths.js';
 import { countLabObjects } from '../../engine/cleanup.js';
-import { childRunEnv, LAB_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, RUN_LABEL } from '../../engine/labels.js';
+import { childRunEnv, hostIdentity, LAB_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, RUN_LABEL } from '../../engine/labels.js';
 import { withTimeout } from '../../core/timeouts.js';
 import { childRunsInTurn } from './child-runs.js';
 
@@ -83,16 +83,26 @@ describe('an interrupted run leaves nothing behind', () => {
   }), 900_000);
 });
 
-describe('smtp-tls-lab clean', () => {
-  /** A lab-labelled network owned by `pid` under run `run`, as a run would make it. */
-  function labNetwork(name: string, run: string, pid: number): void {
-    const labels = { [LAB_LABEL]: 'true', [RUN_LABEL]: run, [OWNER_PID_LABEL]: String(pid), [OWNER_HOST_LABEL]: os.hostname() };
-    const r = spawnSync('docker', ['network', 'create', '--internal', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), name], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-  }
+/** The labels a run owned by `pid` under run `run` on host `host` puts on what it makes. */
+function runLabels(run: string, pid: number, host: string = hostIdentity()): string[] {
+  const labels = { [LAB_LABEL]: 'true', [RUN_LABEL]: run, [OWNER_PID_LABEL]: String(pid), [OWNER_HOST_LABEL]: host };
+  return Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+}
 
+/** A lab-labelled network owned by `pid` under run `run`, as a run would make it. */
+function labNetwork(name: string, run: string, pid: number, host?: string): void {
+  const r = spawnSync('docker', ['network', 'create', '--internal', ...runLabels(run, pid, host), name], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+}
+
+/** The pid of a process that has just exited. */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}
+
+describe('smtp-tls-lab clean', () => {
   it("removes what dead runs left and keeps what live runs own (--all is needed for those)", () => childRunsInTurn(async () => {
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dead = deadPid();
     const deadRun = `clean-dead-${process.pid}`;
     const liveRun = `clean-live-${process.pid}`;
     labNetwork(`smtp-tls-lab-${deadRun}`, deadRun, Number(dead));
@@ -108,6 +118,61 @@ describe('smtp-tls-lab clean', () => {
       expect(await countLabObjects({ run: liveRun })).toEqual({ containers: 0, networks: 1 });
     } finally {
       spawnSync('docker', ['network', 'rm', `smtp-tls-lab-${liveRun}`]);
+    }
+  }), 900_000);
+});
+
+describe('cleanup touches only what the lab made, on this host', () => {
+  const docker = (...args: string[]) => spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
+  const exists = (kind: 'container' | 'network', id: string) => docker(kind, 'inspect', '--format', '{{.Name}}', id).status === 0;
+
+  it("a container started by hand from the lab image, and another host's objects with a dead owner, survive `clean` and a run's start-of-run sweep; a dead run of this host does not", () => childRunsInTurn(async () => {
+    const image = inject('postfixImage');
+    const dead = deadPid();
+    const tag = `${process.pid}-${Date.now().toString(36)}`;
+    // Someone's own container from the lab image: the image gives it no lab label any more.
+    const byHand = docker('run', '-d', '--network', 'none', '--entrypoint', 'sleep', image, '600').stdout.trim();
+    // As one started from an older lab image, which carried the lab label: the label, but no run id.
+    const byHandOldImage = docker('create', '--network', 'none', '--label', `${LAB_LABEL}=true`, '--entrypoint', 'sleep', image, '600').stdout.trim();
+    // Another machine on the same engine: its pid says nothing here, so its run is not known to be dead.
+    const otherHost = 'another-machine/feedfacecafebeef';
+    const foreignRun = `foreign-${tag}`;
+    labNetwork(`smtp-tls-lab-${foreignRun}`, foreignRun, dead, otherHost);
+    const foreignContainer = docker('create', '--network', 'none', ...runLabels(foreignRun, dead, otherHost), '--entrypoint', 'sleep', image, '600').stdout.trim();
+    const deadRun = `dead-here-${tag}`;
+    try {
+      expect(docker('image', 'inspect', '--format', `{{index .Config.Labels "${LAB_LABEL}"}}`, image).stdout.trim()).toBe('');
+      expect(docker('inspect', '--format', `{{index .Config.Labels "${LAB_LABEL}"}}`, byHand).stdout.trim()).toBe('');
+      for (const id of [byHand, byHandOldImage, foreignContainer]) expect(id).toMatch(/^[0-9a-f]{64}$/);
+
+      labNetwork(`smtp-tls-lab-${deadRun}-1`, deadRun, dead);
+      const clean = spawnSync(process.execPath, [CLI, 'clean'], { env: childRunEnv(), encoding: 'utf8', timeout: 60_000 });
+      expect(clean.status, clean.stderr).toBe(0);
+      const survivors = () => ({
+        byHandRunning: docker('inspect', '--format', '{{.State.Running}}', byHand).stdout.trim(),
+        byHandOldImage: exists('container', byHandOldImage),
+        foreignContainer: exists('container', foreignContainer),
+        foreignNetwork: exists('network', `smtp-tls-lab-${foreignRun}`),
+      });
+      const all = { byHandRunning: 'true', byHandOldImage: true, foreignContainer: true, foreignNetwork: true };
+      expect(survivors()).toEqual(all);
+      expect(await countLabObjects({ run: deadRun })).toEqual({ containers: 0, networks: 0 });
+
+      // A run's own sweep at its start removes the same, and only the same.
+      labNetwork(`smtp-tls-lab-${deadRun}-2`, deadRun, dead);
+      const next = spawnSync(process.execPath, [CLI, 'run', '--scenario', 'starttls-injection', '--report-dir', path.join(tmp, `sweep-${tag}`)], {
+        env: childRunEnv({ SMTP_TLS_LAB_RUN_ID: `sweep-${tag}` }),
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      expect(next.status, next.stdout + next.stderr).toBe(0);
+      // (Which sweep removed the dead run's network, this one or one of a run beside it, does not matter.)
+      expect(survivors()).toEqual(all);
+      expect(await countLabObjects({ run: deadRun })).toEqual({ containers: 0, networks: 0 });
+      expect(await countLabObjects({ host: otherHost })).toEqual({ containers: 1, networks: 1 });
+    } finally {
+      docker('rm', '-f', byHand, byHandOldImage, foreignContainer);
+      docker('network', 'rm', `smtp-tls-lab-${foreignRun}`);
     }
   }), 900_000);
 });

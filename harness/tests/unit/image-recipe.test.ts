@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LabError } from '../../core/errors.js';
+import { imageTags, loadRecipe, recipeFilePath } from '../../engine/images.js';
+import { PROJECT_ROOT } from '../../engine/paths.js';
+
+/**
+ * Recipes share files through containers/common/, and the image tag covers every file a recipe
+ * uses, its own and the shared ones: editing lab-isolate (shared) must rebuild the image.
+ */
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-recipe-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function copyOfContainers(name: string): string {
+  const dir = path.join(tmp, name);
+  fs.cpSync(path.join(PROJECT_ROOT, 'containers'), dir, { recursive: true });
+  return dir;
+}
+
+describe('image recipes and containers/common/', () => {
+  it('the postfix recipe takes lab-isolate from containers/common/', () => {
+    const recipe = loadRecipe('postfix');
+    const isolate = recipe.files.find((f) => f.target === '/usr/local/bin/lab-isolate');
+    expect(isolate?.common).toBe('lab-isolate.sh');
+    expect(recipeFilePath('postfix', isolate!)).toBe(path.join(PROJECT_ROOT, 'containers', 'common', 'lab-isolate.sh'));
+  });
+
+  it('editing a common file the recipe uses changes the tag; editing one it does not use changes nothing', () => {
+    const dir = copyOfContainers('edit');
+    const before = imageTags('postfix', loadRecipe('postfix', dir), dir);
+    fs.writeFileSync(path.join(dir, 'common', 'unused-by-postfix.txt'), 'not named by any recipe\n');
+    expect(imageTags('postfix', loadRecipe('postfix', dir), dir)).toEqual(before);
+    fs.appendFileSync(path.join(dir, 'common', 'lab-isolate.sh'), '# an edit\n');
+    const after = imageTags('postfix', loadRecipe('postfix', dir), dir);
+    expect(after.tag).not.toBe(before.tag);
+    // The base (Debian and packages) does not depend on the lab's files.
+    expect(after.baseTag).toBe(before.baseTag);
+  });
+
+  it('a recipe file names exactly one origin, inside its folder, and it must exist', () => {
+    const dir = copyOfContainers('bad');
+    const file = path.join(dir, 'postfix', 'recipe.json');
+    const original = JSON.parse(fs.readFileSync(file, 'utf8')) as { files: Record<string, string>[] };
+    const withFirst = (f: Record<string, string>) => {
+      fs.writeFileSync(file, JSON.stringify({ ...original, files: [f, ...original.files.slice(1)] }));
+      try {
+        loadRecipe('postfix', dir);
+        return 'loaded';
+      } catch (err) {
+        expect(err).toBeInstanceOf(LabError);
+        return (err as LabError).message;
+      }
+    };
+    const place = { target: '/usr/local/bin/lab-isolate', mode: '0755' };
+    expect(withFirst({ ...place, common: 'lab-isolate.sh', source: 'lab-isolate.sh' })).toMatch(/exactly one of 'source'.*or 'common'/);
+    expect(withFirst({ ...place, common: '../postfix/lab-entrypoint.sh' })).toMatch(/files\[0\]\.common' must be a path inside containers\/common\//);
+    expect(withFirst({ ...place, common: 'missing.sh' })).toMatch(/common\/missing\.sh is missing/);
+    expect(withFirst({ ...place, common: 'lab-isolate.sh' })).toBe('loaded');
+  });
+});
