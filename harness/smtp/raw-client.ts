@@ -187,7 +187,7 @@ export async function runRawClient(o: RawClientOptions): Promise<RawClientResult
 
   function finish(): RawClientResult {
     s.detach();
-    // Outermost first: destroying a TCP socket under a live TLSSocket crashes Node 20 (SIGSEGV).
+    // Outermost first: tcp.destroy() then tls.destroy() in one tick crashes Node 20 (SIGSEGV).
     for (const sock of [...sockets].reverse()) sock.destroy();
     return { observation: obs.finish(), session, probeReply };
   }
