@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import type { TaskMeta } from '@vitest/runner';
 import { errorResult } from '../../checks/error-result.js';
 import { startupFindings } from '../../checks/findings.js';
-import { startupEvents } from '../../checks/kinds/startup-log/run.js';
 import { runCheck } from '../../checks/run-check.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
 import { ScenarioBudget } from '../../lab/scenario-budget.js';
@@ -68,7 +67,7 @@ describe('catalogue', () => {
           lateStart = starting.then((s) => s.stop(), () => undefined);
           return;
         }
-        const startup = startupFindings(entry.scenario, startupEvents(session));
+        const startup = startupFindings(entry.scenario, session.startupEvents());
         meta(suite.meta, { findings: startup.findings });
         if (startup.configError) {
           cannotRun = startup.configError;

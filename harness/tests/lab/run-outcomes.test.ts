@@ -42,12 +42,12 @@ function runNow(runId: string, args: string[], env: Record<string, string>): { c
 const STRAY_SELECTION = { SMTP_TLS_LAB_SCENARIOS: 'passes', SMTP_TLS_LAB_SCENARIOS_DIR: path.join(tmp, 'nowhere'), SMTP_TLS_LAB_CONCURRENCY: '1' };
 
 describe('every kind of run ends with the right outcome and leaves nothing behind', () => {
-  it('pass, fail, a scenario that throws, a scenario past its budget: one run, four outcomes, no leftovers', async () => {
+  it('pass, fail, a scenario that throws, one past its budget, start-up warnings: one run, every outcome, no leftovers', async () => {
     const runId = `outcomes-${process.pid}`;
     // Selection variables left in the environment (as a user's shell or CI could hold them) change nothing:
     // the catalogue takes its selection from the runner only.
     const r = await run(runId, ['--scenarios-dir', FIXTURES, '--concurrency', '4'], STRAY_SELECTION);
-    expect(r.report.scenarios.map((s) => s.id).sort()).toEqual(['fails', 'passes', 'stalls', 'throws']);
+    expect(r.report.scenarios.map((s) => s.id).sort()).toEqual(['fails', 'passes', 'stalls', 'throws', 'tls-disabled', 'warns']);
     const byId = Object.fromEntries(r.report.scenarios.map((s) => [s.id, s]));
     expect(byId.passes?.checks.map((c) => c.status)).toEqual(['pass']);
     expect(byId.fails?.checks.map((c) => c.status)).toEqual(['fail']);
@@ -58,13 +58,23 @@ describe('every kind of run ends with the right outcome and leaves nothing behin
     expect(byId.stalls?.checks.map((c) => [c.status, c.error?.code])).toEqual([['error', 'EDEADLINE'], ['error', 'EDEADLINE']]);
     expect(byId.stalls?.checks[0]?.message).toMatch(/budget \(timeoutSeconds 20\) during check waits-for-banner/);
     expect(byId.stalls?.checks[1]?.message).toMatch(/not run/);
+    // Postfix's start-up warnings: one the scenario did not declare is a finding, in the report
+    // and on the terminal under its scenario; one that says TLS is disabled makes every check an error.
+    expect(byId.warns?.checks.map((c) => c.status)).toEqual(['pass']);
+    expect(byId.warns?.findings.filter((f) => !f.expected).map((f) => f.text)).toEqual([expect.stringMatching(/unused parameter: smtpd_tls_mandatory_protocol=/)]);
+    expect(r.out).toMatch(/^PASS warns: .*\n {4}postfix, not expected by the scenario: warning: .*unused parameter: smtpd_tls_mandatory_protocol=/m);
+    expect(byId['tls-disabled']?.status).toBe('error');
+    expect(byId['tls-disabled']?.error?.code).toBe('EPOSTFIX_CHECK');
+    expect(byId['tls-disabled']?.checks.map((c) => [c.status, c.error?.code])).toEqual([['error', 'EPOSTFIX_CHECK'], ['error', 'EPOSTFIX_CHECK']]);
+    expect(byId['tls-disabled']?.checks[1]?.message).toMatch(/disabling TLS support/);
+    expect(r.out).toMatch(/^ERROR tls-disabled: .*\n(?: {4}.*\n)* {4}postfix, not expected by the scenario: warning: Invalid TLS protocol list/m);
     expect(r.ms).toBeLessThan(120_000);
     // A failed check beside checks the lab could not judge: not every verdict was given, so 2.
     expect(r.code, r.out).toBe(2);
     expect(r.report.summary.exitCode).toBe(2);
     const left = await countLabObjects({ run: runId });
     expect(left).toEqual({ containers: 0, networks: 0 });
-    console.log(`outcomes run: ${r.report.summary.checks.pass} pass, ${r.report.summary.checks.fail} fail, ${r.report.summary.checks.error} error (EPOSTFIX_CHECK, EDEADLINE x2); stalled scenario cut at its 20 s budget; whole run ${(r.ms / 1000).toFixed(1)} s; leftovers: ${left.containers} containers, ${left.networks} networks`);
+    console.log(`outcomes run: ${r.report.summary.checks.pass} pass, ${r.report.summary.checks.fail} fail, ${r.report.summary.checks.error} error (EPOSTFIX_CHECK x3, EDEADLINE x2); stalled scenario cut at its 20 s budget; whole run ${(r.ms / 1000).toFixed(1)} s; leftovers: ${left.containers} containers, ${left.networks} networks`);
   }, 900_000);
 
   it('a failing check and nothing else: exit 1 (a verdict on the server), the report written once', async () => {
