@@ -19,7 +19,18 @@ export interface RenegotiationOutcome {
  * raw client and the probe report it as a finding rather than as a failure of the session.
  */
 export async function renegotiate(socket: tls.TLSSocket, timeoutMs: number): Promise<RenegotiationOutcome> {
+  let stopListening = (): void => undefined;
   const answer = new Promise<{ accepted: boolean; error: string | null }>((resolve) => {
+    // OpenSSL's refusal ("no renegotiation") arrives as an 'error' on the socket, not through the
+    // callback, and a server may drop the line instead: both end the wait at once.
+    const onError = (e: Error) => resolve({ accepted: false, error: tlsErrorMessage(e) });
+    const onClose = () => resolve({ accepted: false, error: 'the server closed the connection' });
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    stopListening = () => {
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
     try {
       const started = socket.renegotiate({ rejectUnauthorized: false }, (err) => resolve({ accepted: !err, error: err ? tlsErrorMessage(err) : null }));
       if (!started) resolve({ accepted: false, error: 'the client could not start a renegotiation (TLS 1.3 has none)' });
@@ -27,6 +38,8 @@ export async function renegotiate(socket: tls.TLSSocket, timeoutMs: number): Pro
       resolve({ accepted: false, error: `the client could not start a renegotiation: ${(e as Error).message}` });
     }
   });
-  const result = await withTimeout('tls-renegotiation', timeoutMs, answer, { stage: 'handshake' }).catch((e: Error) => ({ accepted: false, error: e.message }));
+  const result = await withTimeout('tls-renegotiation', timeoutMs, answer, { stage: 'handshake' })
+    .catch((e: Error) => ({ accepted: false, error: e.message }))
+    .finally(() => stopListening());
   return { ...result, connectionClosed: socket.destroyed || !socket.writable };
 }
