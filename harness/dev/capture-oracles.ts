@@ -4,6 +4,7 @@
  *
  *   npx tsx harness/dev/capture-oracles.ts                 # every configuration
  *   npx tsx harness/dev/capture-oracles.ts tls12-only      # some
+ *   npx tsx harness/dev/capture-oracles.ts --probe-only opportunistic-25   # only probe-NAME.json (after a probe schema change)
  *
  * For each configuration in ORACLE_CONFIGS it starts the scenario, runs on the host
  *   sslscan --starttls-smtp --no-colour --xml=FILE ADDR:25                 → sslscan-NAME.xml, sslscan-NAME.txt
@@ -53,7 +54,7 @@ export const ORACLE_CONFIGS: readonly OracleConfig[] = [
   { name: 'protocol-floor-seed002', dir: path.join(SCENARIOS_DIR, 'protocol-floor-seed002'), what: 'seed 002: TLS 1.0 to 1.3, default (medium) ciphers incl. anonymous, client order', expectedOrder: 'client', sharedSessionCache: false },
   { name: 'permissive', dir: path.join(FIXTURES, 'permissive'), what: 'all protocols but SSLv2, ALL:@SECLEVEL=0, client order, ten curves', expectedOrder: 'client', sharedSessionCache: false },
   { name: 'tls12-only', dir: path.join(FIXTURES, 'tls12-only'), what: 'TLS 1.2 only, ECDSA P-256 certificate, medium ciphers, server order', expectedOrder: 'server', sharedSessionCache: false },
-  { name: 'session-cache', dir: path.join(FIXTURES, 'session-cache'), what: 'seed 000 with smtpd_tls_session_cache_database: session IDs resume on any smtpd process', expectedOrder: 'server', sharedSessionCache: true },
+  { name: 'session-cache', dir: path.join(FIXTURES, 'session-cache'), what: 'seed 000 at TLS 1.2 with smtpd_tls_session_cache_database: session IDs resume on any smtpd process', expectedOrder: 'server', sharedSessionCache: true },
 ];
 
 /** Configurations whose testssl -P output is kept as a golden (one that orders, one that does not). */
@@ -72,12 +73,36 @@ async function toolVersions(): Promise<Record<string, string>> {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const probeOnly = args.includes('--probe-only');
+  const only = args.filter((a) => a !== '--probe-only');
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'; // as the CLI does: Ryuk cannot be pulled offline
   await ensureEngine();
-  const tools = await ensureOracleTools();
-  if (!tools.sslscan || !tools.testssl) throw new LabError('ETOOL', `oracle tools missing: ${tools.problems.join('; ')}`);
   const image = await ensureImage('postfix');
   fs.mkdirSync(ORACLE_GOLDEN_DIR, { recursive: true });
+  const infoFile = path.join(ORACLE_GOLDEN_DIR, 'capture-info.json');
+  if (probeOnly) {
+    // The oracles' captures stay as they are; probe's result beside them is made again, and capture-info says when.
+    const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { configs: Record<string, Record<string, unknown>> };
+    for (const c of ORACLE_CONFIGS) {
+      if (only.length > 0 && !only.includes(c.name)) continue;
+      const session = await ScenarioSession.start(loadScenario(c.dir), image.tag);
+      try {
+        const ep = session.postfix.endpoint('smtp');
+        const p = await probe({ host: ep.host, port: ep.port, mode: 'starttls' });
+        fs.writeFileSync(path.join(ORACLE_GOLDEN_DIR, `probe-${c.name}.json`), `${JSON.stringify(p, null, 2)}\n`);
+        info.configs[c.name] = { ...info.configs[c.name], probeMs: p.durationMs, probeCapturedAt: p.startedAt, probeSchema: p.schema, probeAddress: ep.host, image: image.tag };
+        process.stdout.write(`${c.name}: probe ${p.durationMs} ms (${p.schema}, complete ${p.complete})\n`);
+      } finally {
+        const problems = await session.stop();
+        for (const x of problems) process.stderr.write(`cleanup: ${x}\n`);
+      }
+    }
+    fs.writeFileSync(infoFile, `${JSON.stringify(info, null, 2)}\n`);
+    return;
+  }
+  const tools = await ensureOracleTools();
+  if (!tools.sslscan || !tools.testssl) throw new LabError('ETOOL', `oracle tools missing: ${tools.problems.join('; ')}`);
   const info: Record<string, unknown> = { capturedAt: new Date().toISOString(), image: image.tag, tools: await toolVersions(), configs: {} };
   for (const c of ORACLE_CONFIGS) {
     if (only.length > 0 && !only.includes(c.name)) continue;
@@ -115,7 +140,6 @@ async function main(): Promise<void> {
       for (const x of problems) process.stderr.write(`cleanup: ${x}\n`);
     }
   }
-  const infoFile = path.join(ORACLE_GOLDEN_DIR, 'capture-info.json');
   const prev = fs.existsSync(infoFile) ? (JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { configs?: Record<string, unknown> }) : {};
   info.configs = { ...(prev.configs ?? {}), ...(info.configs as Record<string, unknown>) };
   fs.writeFileSync(infoFile, `${JSON.stringify(info, null, 2)}\n`);

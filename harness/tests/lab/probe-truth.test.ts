@@ -1,14 +1,18 @@
+import fs from 'node:fs';
+import type net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findingDifferences } from '../../bench/probe-bench.js';
 import { withTimeout } from '../../core/timeouts.js';
 import { PROJECT_ROOT } from '../../engine/paths.js';
-import { ORACLE_CONFIGS } from '../../dev/capture-oracles.js';
+import { ORACLE_CONFIGS, type OracleConfig } from '../../dev/capture-oracles.js';
 import { groupByName, PROBE_VERSIONS, type ProbeVersion } from '../../enum/cipher-suites.js';
-import { ensureOracleTools, type OracleFindings, type OracleRun, type OracleTools, runSslscan, runTestssl, TESTSSL_ENUMERATION_FLAGS, TESTSSL_FEATURE_FLAGS } from '../../enum/oracles.js';
+import { ensureOracleTools, type OracleFindings, type OracleRun, type OracleTools, runSslscan, runTestssl, TESTSSL_ENUMERATION_FLAGS, TESTSSL_FEATURE_FLAGS, TESTSSL_ORDER_FLAGS } from '../../enum/oracles.js';
 import { probe } from '../../enum/probe.js';
 import type { ProbeResult } from '../../enum/probe-result.js';
+import { connectTcp } from '../../enum/starttls-transport.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
+import type { PostfixLogEvent } from '../../postfix/log-parser.js';
 import { loadScenario } from '../../scenario/load.js';
 
 /**
@@ -17,12 +21,19 @@ import { loadScenario } from '../../scenario/load.js';
  * groups). Where an oracle disagrees, the disagreement is declared below with the reason, and
  * a test shows who is right with `openssl s_client` runs from the lab client container (the
  * lab's own OpenSSL, on the scenario's network). Oracles run on the host against the
- * container's lab address. Missing tools are installed (apt-get); if that fails the
- * comparisons are skipped with the reason, never passed.
+ * container's lab address. Missing tools are installed (apt-get install, and apt-get update
+ * first when that fails); if even that fails, the comparisons are skipped with a reason that
+ * starts with "oracle-unavailable:", never passed (CI does not accept such a skip).
+ *
+ * The suite order is checked against what each config asks for (tls_preempt_cipherlist), not
+ * against what probe says, and against testssl -P. Session-ID resumption is compared only on
+ * the config with a shared session cache, where it does not depend on which smtpd process takes
+ * the reconnect.
  */
 
 interface Lab {
   readonly name: string;
+  readonly config: OracleConfig | null;
   readonly session: ScenarioSession;
   readonly target: { host: string; port: number; mode: 'starttls' };
   probe: ProbeResult | null;
@@ -34,6 +45,9 @@ interface Lab {
 let tools: OracleTools = { sslscan: null, testssl: null, problems: ['not checked yet'] };
 const labs = new Map<string, Lab>();
 let throttled: Lab | null = null;
+
+/** The configs testssl's feature checks (-S -R -C -Z) run on: seed 000 as it is, and with a shared session cache. */
+const FEATURE_CONFIGS: readonly string[] = ['opportunistic-25', 'session-cache'];
 
 /** Run async jobs at most `n` at once (testssl is heavy: two at a time on a 2-core machine). */
 async function limited<T>(n: number, jobs: (() => Promise<T>)[]): Promise<T[]> {
@@ -53,12 +67,12 @@ async function limited<T>(n: number, jobs: (() => Promise<T>)[]): Promise<T[]> {
 beforeAll(async () => {
   tools = await ensureOracleTools();
   const image = inject('postfixImage');
-  const dirs = [...ORACLE_CONFIGS.map((c) => ({ name: c.name, dir: c.dir })), { name: 'throttled', dir: path.join(PROJECT_ROOT, 'harness/tests/fixtures/probe/throttled') }];
+  const dirs = [...ORACLE_CONFIGS.map((c) => ({ name: c.name, dir: c.dir, config: c })), { name: 'throttled', dir: path.join(PROJECT_ROOT, 'harness/tests/fixtures/probe/throttled'), config: null }];
   const started = await Promise.allSettled(dirs.map((d) => ScenarioSession.start(loadScenario(d.dir), image)));
   started.forEach((s, i) => {
     if (s.status !== 'fulfilled') return;
     const ep = s.value.postfix.endpoint('smtp');
-    const lab: Lab = { name: dirs[i]!.name, session: s.value, target: { host: ep.host, port: ep.port, mode: 'starttls' }, probe: null, sslscan: null, testssl: null, testsslFeatures: null };
+    const lab: Lab = { name: dirs[i]!.name, config: dirs[i]!.config, session: s.value, target: { host: ep.host, port: ep.port, mode: 'starttls' }, probe: null, sslscan: null, testssl: null, testsslFeatures: null };
     if (lab.name === 'throttled') throttled = lab;
     else labs.set(lab.name, lab);
   });
@@ -71,8 +85,9 @@ beforeAll(async () => {
   }
   if (tools.testssl) {
     const jobs = [...labs.values()].map((lab) => async () => {
-      lab.testssl = await runTestssl(lab.target, { binary: tools.testssl!, flags: TESTSSL_ENUMERATION_FLAGS });
-      if (lab.name === 'opportunistic-25') lab.testsslFeatures = await runTestssl(lab.target, { binary: tools.testssl!, flags: TESTSSL_FEATURE_FLAGS });
+      // -P (server preferences) beside the enumeration: testssl's word on the suite order.
+      lab.testssl = await runTestssl(lab.target, { binary: tools.testssl!, flags: [...TESTSSL_ENUMERATION_FLAGS, ...TESTSSL_ORDER_FLAGS] });
+      if (FEATURE_CONFIGS.includes(lab.name)) lab.testsslFeatures = await runTestssl(lab.target, { binary: tools.testssl!, flags: TESTSSL_FEATURE_FLAGS });
     });
     await limited(2, jobs);
   }
@@ -84,11 +99,28 @@ afterAll(async () => {
   expect(problems).toEqual([]);
 }, 120_000);
 
+/** The prefix of every skip here: the CI rule recognises it (and, since CI installs the tools, does not accept it). */
+const ORACLE_UNAVAILABLE = 'oracle-unavailable:';
+
 /** The oracle's findings, or a skip with the reason (never a pass) when the tool could not run. */
 function findingsOr(skip: (note: string) => never, run: OracleRun | null, tool: 'sslscan' | 'testssl'): OracleFindings {
-  if (!run) return skip(`${tool} unavailable: ${tools.problems.join('; ') || 'not run'}`);
-  if (run.status !== 'ok') return skip(`${tool} ${run.status}: ${run.reason}`);
+  if (!run) return skip(`${ORACLE_UNAVAILABLE} ${tool}: ${tools.problems.join('; ') || 'not run'}`);
+  if (run.status !== 'ok') return skip(`${ORACLE_UNAVAILABLE} ${tool} ${run.status}: ${run.reason}`);
   return run.findings;
+}
+
+/** testssl's own words for one finding id, from the JSON file of a run. */
+function testsslFinding(run: OracleRun | null, id: string): string | null {
+  if (!run || run.status !== 'ok') return null;
+  const entries = JSON.parse(run.raw.file) as { id: string; finding: string }[];
+  return entries.find((e) => e.id === id)?.finding ?? null;
+}
+
+/** tls_preempt_cipherlist as the config's main.cf sets it (Postfix's default: no). */
+function preemptsCipherlist(config: OracleConfig): boolean {
+  const mainCf = fs.readFileSync(path.join(config.dir, 'main.cf'), 'utf8');
+  const v = /^\s*tls_preempt_cipherlist\s*=\s*(\S+)/m.exec(mainCf)?.[1] ?? 'no';
+  return v === 'yes';
 }
 
 function probeComparable(p: ProbeResult) {
@@ -180,17 +212,62 @@ describe.each(ORACLE_CONFIGS.map((c) => [c.name, c.what] as const))('probe truth
     }
   });
 
-  it('where the server orders, sslscan\'s "Preferred" suite is probe\'s first pick', (ctx) => {
+  it('order: probe says what tls_preempt_cipherlist asks for, on every version with two suites or more', () => {
+    const config = lab().config!;
+    expect(preemptsCipherlist(config), `${name}: main.cf's tls_preempt_cipherlist`).toBe(config.expectedOrder === 'server');
+    const p = lab().probe!;
+    const versions = PROBE_VERSIONS.filter((v) => p.ciphersByProtocol[v].length >= 2);
+    expect(versions.length, 'versions where an order exists').toBeGreaterThan(0);
+    for (const v of versions) expect(p.order[v], `${v}: ${p.orderEvidence[v]}`).toBe(config.expectedOrder);
+    console.log(`${name}: expected ${config.expectedOrder} order; probe ${versions.map((v) => `${v}=${p.order[v]}`).join(' ')}`);
+  });
+
+  it('order: testssl -P says the same, and where the server orders, its list per version is probe\'s order', (ctx) => {
+    const t = findingsOr(ctx.skip, lab().testssl, 'testssl');
+    const config = lab().config!;
+    const p = lab().probe!;
+    expect(t.cipherOrder).toBe(config.expectedOrder);
+    if (config.expectedOrder === 'server') {
+      const compared = Object.keys(t.serverOrderByProtocol) as ProbeVersion[];
+      expect(compared.length).toBeGreaterThan(0);
+      for (const v of compared) expect(p.ciphersByProtocol[v].map((x) => x.code), v).toEqual(t.serverOrderByProtocol[v]);
+      console.log(`${name}: testssl -P server order for ${compared.join(', ')} = probe's`);
+    } else expect(t.serverOrderByProtocol).toEqual({});
+  });
+
+  it('order: where the config orders, sslscan\'s "Preferred" suite is probe\'s first pick', (ctx) => {
     const s = findingsOr(ctx.skip, lab().sslscan, 'sslscan');
     const p = lab().probe!;
-    for (const v of PROBE_VERSIONS) {
-      if (p.order[v] !== 'server') continue;
-      expect(s.preferred[v], v).toBe(p.ciphersByProtocol[v][0]!.code);
+    const config = lab().config!;
+    if (config.expectedOrder !== 'server') {
+      // With client order "Preferred" is sslscan's own first offer: nothing about the server to compare.
+      expect(PROBE_VERSIONS.filter((v) => p.ciphersByProtocol[v].length >= 2).every((v) => p.order[v] === 'client')).toBe(true);
+      return;
     }
+    const versions = PROBE_VERSIONS.filter((v) => p.ciphersByProtocol[v].length > 0);
+    for (const v of versions) expect(s.preferred[v], v).toBe(p.ciphersByProtocol[v][0]!.code);
+  });
+
+  it('the probe determined every feature (no feature failed)', () => {
+    const p = lab().probe!;
+    expect(Object.entries(p.featureStatus).filter(([, st]) => st.status === 'failed')).toEqual([]);
+    expect(p.complete).toBe(true);
   });
 });
 
 describe('disagreements, with evidence from openssl s_client in the lab client container', () => {
+  it('session-cache: session-ID resumption at TLS 1.2 (testssl: "check failed"): s_client -no_ticket resumes it, as probe says', async () => {
+    const lab = labs.get('session-cache')!;
+    expect(lab.probe!.features.sessionResumption?.id).toBe(true);
+    const client = await lab.session.clientContainer();
+    const base = `openssl s_client -connect ${lab.target.host}:${lab.target.port} -starttls smtp -name probe.lab.test -tls1_2 -no_ticket`;
+    const cmd = `${base} -sess_out /tmp/sid.pem </dev/null >/dev/null 2>&1; ${base} -sess_in /tmp/sid.pem </dev/null 2>&1; rm -f /tmp/sid.pem; true`;
+    const r = await withTimeout('probe truth: s_client session-ID resumption', 30_000, client.exec(['sh', '-c', cmd]));
+    const out = r.stdout + r.stderr;
+    expect(/^(New|Reused), TLSv1\.2/m.exec(out)?.[1], out).toBe('Reused');
+  });
+
+
   it('tls12-only: groups: single-curve ECDHE-ECDSA probes fail for every curve but P-256; yet the server does key exchange with all five', async () => {
     const lab = labs.get('tls12-only')!;
     const groups = lab.probe!.groupsByProtocol['TLSv1.2']!;
@@ -242,8 +319,8 @@ describe('disagreements, with evidence from openssl s_client in the lab client c
     expect(lower.alert, lower.out).toBe(70); // protocol_version, not 86: no answer about the SCSV at all
   });
 
-  it('opportunistic-25 features: probe = testssl -S -R -C -Z on renegotiation, compression and resumption', (ctx) => {
-    const lab = labs.get('opportunistic-25')!;
+  for (const name of FEATURE_CONFIGS) it(`${name} features: probe = testssl -S -R -C -Z on renegotiation, compression and resumption`, (ctx) => {
+    const lab = labs.get(name)!;
     const t = findingsOr(ctx.skip, lab.testsslFeatures, 'testssl');
     const f = lab.probe!.features;
     // A field testssl gave no finding for (null: neither "supported" nor "not supported" in its
@@ -256,30 +333,87 @@ describe('disagreements, with evidence from openssl s_client in the lab client c
     agree(f.clientRenegotiation?.accepted, t.features.clientRenegotiation);
     agree(f.compression, t.features.compression);
     agree(f.sessionResumption?.ticket, t.features.sessionResumptionTicket);
-    // Session-ID resumption is not compared: without smtpd_tls_session_cache_database (seed 000
-    // sets none), it works only when the reconnect lands on the same smtpd process, whose
-    // in-memory OpenSSL cache holds the session. Which process takes a connection depends on
-    // timing, so either tool may see it or not; seen flipping on a slow, freshly set-up machine.
-    // Tickets do not depend on the process (tlsmgr shares their keys) and are compared.
+    if (lab.config!.sharedSessionCache) {
+      // smtpd_tls_session_cache_database: tlsmgr keeps one cache for every smtpd process, so a
+      // session ID resumes whichever process takes the reconnect: probe must say so. testssl
+      // cannot decide it over STARTTLS (its s_client sees "Reused", but its byte-count
+      // heuristic counts the SMTP dialogue as handshake bytes and calls it a new session:
+      // "check failed, pls report"); s_client decides, in the test below.
+      expect(f.sessionResumption, f.sessionResumption?.detail).toMatchObject({ protocol: 'TLSv1.2', id: true });
+      // Seen: "check failed, pls report" every time; a verdict, if testssl gives one, must be probe's.
+      expect(['supported', 'check failed, pls report']).toContain(testsslFinding(lab.testsslFeatures, 'sessionresumption_ID'));
+      if (t.features.sessionResumptionId !== null) expect(f.sessionResumption?.id).toBe(t.features.sessionResumptionId);
+      console.log(`${name}: session-ID resumption: probe ${f.sessionResumption?.id}, testssl "${testsslFinding(lab.testsslFeatures, 'sessionresumption_ID')}"; tickets: probe ${f.sessionResumption?.ticket}, testssl ${t.features.sessionResumptionTicket}`);
+    }
+    // Without a shared cache (seed 000 sets none) session-ID resumption is not compared: it works
+    // only when the reconnect lands on the same smtpd process, whose in-memory OpenSSL cache holds
+    // the session. Which process takes a connection depends on timing, so either tool may see it
+    // or not; seen flipping on a slow, freshly set-up machine. Tickets do not depend on the
+    // process (tlsmgr shares their keys) and are compared everywhere.
     expect(t.certificate).toMatchObject({ keyType: 'RSA', keyBits: lab.probe!.certificate!.keyBits });
   });
 });
 
+/** Connections held open with their banner read (so smtpd has counted them with anvil) and nothing sent. */
+async function holdIdle(lab: Lab, n: number): Promise<net.Socket[]> {
+  const held: net.Socket[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = await connectTcp(lab.target.host, lab.target.port, 5_000);
+      held.push(s);
+      await withTimeout(
+        'probe truth: banner of a held connection',
+        10_000,
+        new Promise<void>((resolve, reject) => {
+          let got = '';
+          s.on('data', (d: Buffer) => {
+            got += d.toString('latin1');
+            if (/^220[ -].*\r\n/.test(got)) resolve();
+            else if (/^\d{3} .*\r\n/.test(got)) reject(new Error(`held connection ${i + 1} was answered ${got.trim()}`));
+          });
+        }),
+      );
+    }
+    return held;
+  } catch (e) {
+    for (const s of held) s.destroy();
+    throw e;
+  }
+}
+
 describe('throttling', () => {
   it('behind smtpd_client_connection_count_limit = 2, probe retries through 421s and finds what it finds unthrottled', async () => {
     const lab = throttled!;
+    // Two idle connections take both of anvil's slots before the probe starts, so its first
+    // connections are answered 421 for sure, however busy the machine. They are let go once
+    // Postfix has logged a refusal: from then on the probe's own eight at once meet the limit.
+    const held = await holdIdle(lab, 2);
     const marker = lab.session.postfix.log.size;
-    const p = await probe(lab.target);
+    const limitExceeded = (e: PostfixLogEvent) => e.type === 'warning' && /Connection concurrency limit exceeded/.test(e.text);
+    let p: ProbeResult;
+    try {
+      const running = probe(lab.target);
+      running.catch(() => undefined); // awaited below
+      await lab.session.postfix.log.waitFor('probe truth: Postfix refused a probe connection (concurrency limit)', limitExceeded, 20_000, marker);
+      for (const s of held) s.destroy();
+      p = await running;
+    } finally {
+      for (const s of held) s.destroy();
+    }
     const ref = labs.get('opportunistic-25')!.probe!;
     console.log(`throttled: ${p.durationMs} ms, ${p.connections} connections, ${p.retries} retries, ${p.throttles} throttles, peak ${p.peakConcurrency}`);
     expect(p.throttles).toBeGreaterThan(0);
-    expect(p.retries).toBeGreaterThan(0);
+    expect(p.retries).toBeGreaterThanOrEqual(p.throttles);
+    // Every 421 the probe counted is one Postfix logged (once the last log line is in).
+    const refused = () => lab.session.postfix.log.since(marker).filter(limitExceeded).length;
+    await lab.session.postfix.log.waitFor('probe truth: every refusal the probe counted is logged', () => refused() >= p.throttles, 10_000, marker).catch(() => undefined);
+    expect(refused()).toBe(p.throttles);
+    expect(p.complete).toBe(true);
     expect(p.protocols).toEqual(ref.protocols);
     expect(probeComparable(p).ciphers).toEqual(probeComparable(ref).ciphers);
+    expect(p.order).toEqual(ref.order);
     expect(p.groupsByProtocol).toEqual(ref.groupsByProtocol);
     const verdicts = (f: ProbeResult['features']) => ({ ...f, clientRenegotiation: f.clientRenegotiation?.accepted ?? null }); // details hold OpenSSL error text with addresses
     expect(verdicts(p.features)).toEqual(verdicts(ref.features));
-    const limited = lab.session.postfix.log.since(marker).filter((e) => e.type === 'warning' && /Connection concurrency limit exceeded/.test(e.text));
-    expect(limited.length).toBeGreaterThan(0);
   });
 });
