@@ -168,4 +168,26 @@ describe('lab networks side by side', () => {
       await Promise.all(made.map((n) => n.remove()));
     }
   }, 60_000);
+
+  it('two scenarios racing for the two /24s of a small pool both get one (the loser of the race chooses again); a third is told none is left', async () => {
+    const before = process.env.LAB_SUBNET_POOL;
+    process.env.LAB_SUBNET_POOL = '10.214.6.0/23';
+    try {
+      // Each pair picks at random, so in four rounds the two almost surely collide at least once.
+      for (let round = 0; round < 4; round++) {
+        const pair = await Promise.all([0, 1].map((i) => LabNetwork.create(`race-${process.pid}-${round}-${i}`)));
+        try {
+          expect(new Set(pair.map((n) => n.subnet))).toEqual(new Set(['10.214.6.0/24', '10.214.7.0/24']));
+          const third = await LabNetwork.create(`race-${process.pid}-${round}-2`).catch((e: unknown) => e);
+          expect((third as LabError).code).toBe('ECONTAINER');
+          expect((third as LabError).message).toMatch(/no free \/24 left in 10\.214\.6\.0\/23/);
+        } finally {
+          await Promise.all(pair.map((n) => n.remove()));
+        }
+      }
+    } finally {
+      if (before === undefined) delete process.env.LAB_SUBNET_POOL;
+      else process.env.LAB_SUBNET_POOL = before;
+    }
+  }, 120_000);
 });
