@@ -6,7 +6,7 @@ import { findingDifferences } from '../../bench/probe-bench.js';
 import { PROJECT_ROOT } from '../../engine/paths.js';
 import { PROBE_VERSIONS } from '../../enum/cipher-suites.js';
 import { ensureOracleTools, type OracleFindings, parseSslscan, parseTestsslJson } from '../../enum/oracles.js';
-import type { ProbeResult } from '../../enum/probe-result.js';
+import { PROBE_SCHEMA, type ProbeResult } from '../../enum/probe-result.js';
 
 /**
  * The oracle parsers on captured real output (harness/tests/golden/oracles/, README there):
@@ -137,6 +137,8 @@ describe('the captures agree with each other and with probe', () => {
         expect(t.ciphersByProtocol[v], `${c} ${v}`).toEqual(s.ciphersByProtocol[v]);
       }
       const p = probeGolden(c);
+      expect(p.schema).toBe(PROBE_SCHEMA);
+      expect(p.complete, `${c}: ${JSON.stringify(p.featureStatus)}`).toBe(true);
       const probeSide = {
         protocols: p.protocols,
         ciphers: Object.fromEntries(PROBE_VERSIONS.map((v) => [v, p.ciphersByProtocol[v].map((x) => x.code)])),
