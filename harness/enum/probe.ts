@@ -16,7 +16,7 @@ import { type ChainOutcome, startSuiteChain } from './features/suites.js';
 import { unknownAbove, versionFacts } from './features/versions.js';
 import { assembleProbeResult, type ProbeFindings } from './probe-assembly.js';
 import { type ProbeOptions, resolveOnce, resolveProbeOptions, validateProbeRequest } from './probe-options.js';
-import type { ProbeFeatures, ProbeResult } from './probe-result.js';
+import type { ProbeFeatureName, ProbeFeatures, ProbeResult } from './probe-result.js';
 import { LEGACY_VERSIONS, NODE_VERSION, Prober } from './prober.js';
 import type { ServerHelloAnswer } from './server-answer.js';
 import type { ProbeTarget } from './starttls-transport.js';
@@ -63,7 +63,7 @@ export async function probe(target: ProbeTarget, opts: ProbeOptions = {}): Promi
 }
 
 /** A feature's promise that never rejects: its error goes to the log, its value is null. */
-async function recorded<T>(log: FeatureLog, feature: Parameters<FeatureLog['fail']>[0], work: () => Promise<T>, version: ProbeVersion | null = null): Promise<T | null> {
+async function recorded<T>(log: FeatureLog, feature: ProbeFeatureName, work: () => Promise<T>, version: ProbeVersion | null = null): Promise<T | null> {
   try {
     return await work();
   } catch (e) {
@@ -154,7 +154,7 @@ async function findAll(p: Prober, log: FeatureLog, target: ProbeTarget): Promise
 
   const handshake = hs?.value ?? null;
   const handshakeError = hs?.error ?? null;
-  const blockedBecause = (feature: Parameters<FeatureLog['fail']>[0], what: string): boolean => {
+  const blockedBecause = (feature: ProbeFeatureName, what: string): boolean => {
     if (!handshakeBlocked) return false;
     log.failBecause(feature, 'protocols', handshakeBlocked, what);
     return true;
@@ -175,7 +175,7 @@ async function findAll(p: Prober, log: FeatureLog, target: ProbeTarget): Promise
   // Renegotiation: RFC 5746 from the top legacy ServerHello, client-initiated on the feature handshake.
   let clientRenegotiation: ProbeFeatures['clientRenegotiation'] = null;
   if (topUncertain) log.failBecause('renegotiation', 'protocols', topUncertain, 'RFC 5746 at the highest version up to TLS 1.2');
-  if (!top && !topUncertain) log.notRun('renegotiation', facts.accepted.length === 0 ? 'no version accepted' : 'TLS 1.3 only: there is no renegotiation');
+  else if (!top) log.notRun('renegotiation', facts.accepted.length === 0 ? 'no version accepted' : 'TLS 1.3 only: there is no renegotiation');
   else if (!full) log.ok('renegotiation', 'scope enumeration: client-initiated renegotiation not tried');
   else if (handshakeError) log.fail('renegotiation', handshakeError);
   else if (handshake?.renegotiation?.error) log.fail('renegotiation', handshake.renegotiation.error);
@@ -202,8 +202,8 @@ async function findAll(p: Prober, log: FeatureLog, target: ProbeTarget): Promise
 
   // Resumption: by ticket on the feature handshake's session, by id (TLS <= 1.2) on its own.
   let sessionResumption: ProbeFeatures['sessionResumption'] = null;
-  if (topUncertain) log.failBecause('resumption', 'protocols', topUncertain, 'the session_ticket extension at the highest version up to TLS 1.2');
   if (!full) log.notRun('resumption', 'scope enumeration');
+  else if (topUncertain) log.failBecause('resumption', 'protocols', topUncertain, 'the session_ticket extension at the highest version up to TLS 1.2');
   else if (hv && !handshakeBlocked) {
     const details: string[] = [];
     let ticketResumed: boolean | null = null;

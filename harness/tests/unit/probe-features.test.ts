@@ -18,7 +18,7 @@ const TLS11 = 0x0302;
 /** Short answer waits so a stalled feature fails fast; everything else answers at once on loopback. */
 const QUICK: ProbeOptions = { timeouts: { serverAnswer: 300 } };
 
-let tlsOptions: object;
+let tlsOptions: Record<string, unknown>;
 const servers: FakeSmtpServer[] = [];
 let reference: ProbeResult;
 
@@ -105,6 +105,22 @@ describe('one feature fails, the others are still found', () => {
     expect(r.features).toMatchObject({ secureRenegotiation: true, extendedMasterSecret: true, fallbackScsv: true, sessionTicketExtension: reference.features.sessionTicketExtension });
     expect(r.features.sessionResumption).toEqual(reference.features.sessionResumption);
     for (const f of ['groups', 'certificate', 'renegotiation', 'resumption', 'extendedMasterSecret', 'fallbackScsv', 'starttls'] as const) expect(r.featureStatus[f].status, f).toBe('ok');
+  });
+
+  it('the top version up to TLS 1.2 unknown: what is read there fails as a dependency instead of being read at the version below', async () => {
+    // TLS 1.0 and 1.1 only; TLS 1.1 hellos stall, so TLS 1.0 is the highest version known, but maybe not the highest there is.
+    const s = await server({ tls: { ...tlsOptions, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }, stallOnHello: (h) => h.legacyVersion === TLS11 });
+    const r = await probe({ host: '127.0.0.1', port: s.port, mode: 'starttls' }, QUICK);
+    expect(r.protocols).toEqual({ SSLv3: false, TLSv1: true, 'TLSv1.1': null, 'TLSv1.2': false, 'TLSv1.3': false });
+    expect(r.ciphersByProtocol.TLSv1.length).toBeGreaterThan(1);
+    for (const f of ['groups', 'renegotiation', 'extendedMasterSecret', 'resumption', 'compression'] as const) {
+      expect(r.featureStatus[f].errors, f).toEqual([expect.objectContaining({ code: 'ETIMEOUT', version: 'TLSv1.1', message: expect.stringContaining('it needs protocols for TLSv1.1') })]);
+    }
+    expect(r.features).toMatchObject({ secureRenegotiation: null, extendedMasterSecret: null, compression: null, sessionTicketExtension: null, sessionResumption: null, clientRenegotiation: null });
+    expect(r.groupsByProtocol).toEqual({});
+    // The certificate is the server's whichever version carried it: read from TLS 1.0's Certificate message.
+    expect(r.certificate).toMatchObject({ commonName: 'fake.test', source: 'certificate-message' });
+    expect(r.featureStatus.certificate.status).toBe('ok');
   });
 
   it('the deadline cuts a stalled feature short: the result keeps what was found, the stalled version fails with the deadline', async () => {
