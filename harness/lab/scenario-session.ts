@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { LabError, asLabError } from '../core/errors.js';
 import { materializeCertificates, type MaterializedCerts } from '../certs/materialize.js';
-import type { StartedLabContainer } from '../engine/lab-container.js';
 import type { LabNetwork } from '../engine/lab-network.js';
 import { effectiveConfig, type EffectiveConfig } from '../postfix/effective-config.js';
 import type { PostfixLogEvent } from '../postfix/log-parser.js';
 import { parseMasterCf } from '../postfix/master-cf.js';
 import type { StartedPostfixContainer } from '../postfix/postfix-container.js';
-import { DEFAULT_NODES, type Scenario } from '../scenario/types.js';
+import { DEFAULT_NODES, type LabNodeKind, type Scenario } from '../scenario/types.js';
 import type { LabClientContainer } from './client-container.js';
-import { Topology } from './topology.js';
+import { Topology, type StartedNodeByKind } from './topology.js';
 import { smtpdInetServices, warmUp, type WarmUpReport } from './warm-up.js';
 import { probe, type ProbeResult } from '../enum/probe.js';
 
@@ -105,9 +104,12 @@ export class ScenarioSession {
     return p;
   }
 
-  /** A node of the scenario's topology by name, started now if it is lazy and not yet started. */
-  node(name: string): Promise<StartedLabContainer> {
-    return this.topology.node(name);
+  /**
+   * A node of the scenario's topology by name, started now if it is lazy and not yet started.
+   * With `kind`, the node must be of that kind, and the result is typed as one.
+   */
+  node<K extends LabNodeKind = LabNodeKind>(name: string, kind?: K): Promise<StartedNodeByKind[K]> {
+    return this.topology.node(name, kind);
   }
 
   /** The scenario's client container (for openssl s_client), started on first use. */
