@@ -8,7 +8,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { runCheck } from '../../checks/run-check.js';
 import { startupFindings } from '../../checks/findings.js';
-import { startupEvents } from '../../checks/kinds/startup-log/run.js';
 import { SCENARIOS_DIR } from '../../engine/paths.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
 import { applyBreakIt } from '../../scenario/break-it.js';
@@ -32,7 +31,7 @@ describe('break it', () => {
           const session = await ScenarioSession.start(broken, inject('postfixImage'));
           const results = [];
           try {
-            const startup = startupFindings(broken, startupEvents(session));
+            const startup = startupFindings(broken, session.startupEvents());
             expect(startup.configError?.message ?? null, 'the change must leave Postfix with TLS (a config error is no verdict)').toBeNull();
             for (const check of broken.checks) results.push(await runCheck(session, check));
           } finally {
