@@ -64,6 +64,8 @@ describe('probe against node:tls on loopback', () => {
     expect(clean.starttls).toMatchObject({ authBeforeTls: true, authMechanismsBeforeTls: ['PLAIN', 'LOGIN'], capabilitiesAfter: ['PIPELINING', 'SIZE 1000'] });
     expect(clean.starttls?.banner?.lines[0]).toContain('\x1b[31m'); // stored exactly
     expect(clean.retries).toBe(0);
+    expect(clean.complete).toBe(true);
+    expect(Object.entries(clean.featureStatus).filter(([, st]) => st.status !== 'ok')).toEqual([]);
     expect(clean.connections).toBe(cleanServer.connections);
     expect(cleanServer.maxOpen).toBeLessThanOrEqual(8);
     expect(clean.peakConcurrency).toBeLessThanOrEqual(8);
@@ -126,5 +128,10 @@ describe('probe against node:tls on loopback', () => {
     expect(r.starttls).toBeNull();
     expect(r.features).toMatchObject({ secureRenegotiation: null, clientRenegotiation: null, fallbackScsv: null });
     expect(r.features.sessionResumption).toMatchObject({ protocol: 'TLSv1.3', id: null });
+    // Not applicable is not a failure: those features say why they did not run.
+    expect(r.complete).toBe(true);
+    expect(r.featureStatus.fallbackScsv).toMatchObject({ status: 'not-run', note: expect.stringContaining('fewer than two versions') });
+    expect(r.featureStatus.renegotiation).toMatchObject({ status: 'not-run', note: expect.stringContaining('TLS 1.3 only') });
+    expect(r.featureStatus.starttls).toMatchObject({ status: 'not-run', note: expect.stringContaining('plain TLS') });
   });
 });
