@@ -1,4 +1,5 @@
 import { asLabError } from '../core/errors.js';
+import { cannotJudge } from './verdict.js';
 import { deepFreeze } from '../core/freeze.js';
 import type { CheckResult } from './result.js';
 
@@ -25,7 +26,7 @@ export function errorResult(check: CheckIdentity, err: unknown): CheckResult {
     title: check.title,
     why: check.why,
     configSays: check.configSays ?? '',
-    status: e.code === 'ETOOL' || e.code === 'ECLIENT_CAPABILITY' ? 'inconclusive' : 'error',
+    status: cannotJudge(e.code) ? 'inconclusive' : 'error',
     message: `${e.code}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`,
     expected: {},
     observed: {},

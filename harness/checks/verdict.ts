@@ -2,7 +2,7 @@ import { LabError } from '../core/errors.js';
 import type { Assertion, CheckStatus, Unjudged } from './result.js';
 
 /** Lab codes that mean "this client could not judge" rather than "the lab broke". */
-const CANNOT_JUDGE = new Set(['ETOOL', 'ECLIENT_CAPABILITY']);
+const CANNOT_JUDGE = new Set(['ETOOL', 'ECLIENT_CAPABILITY', 'EINCOMPLETE']);
 
 export interface Verdict {
   readonly status: CheckStatus;

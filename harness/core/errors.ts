@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   ECERT_FILE: { meaning: 'a certificate or key file named by a scenario is missing or unreadable', infrastructure: true },
   ETOOL: { meaning: 'a client tool the check needs is missing', infrastructure: true },
   ECLIENT_CAPABILITY: { meaning: 'the client could not offer what the check asked for (its own TLS library refused)', infrastructure: true },
+  EINCOMPLETE: { meaning: 'probe could not finish a finding the check needs (a feature failed), so the check is no verdict', infrastructure: true },
   EUSAGE: { meaning: 'the command line is invalid', infrastructure: true },
   EINTERNAL: { meaning: 'a bug in the lab', infrastructure: true },
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -11,7 +11,7 @@ import {
   type WaitStrategy,
 } from 'testcontainers';
 import { LabError } from '../core/errors.js';
-import { ContainerOutput } from './container-output.js';
+import { AwaitableLines } from '../core/awaitable-lines.js';
 import { docker } from './docker-cli.js';
 import { withoutNetAdmin } from './isolation.js';
 import { labLabels, NODE_LABEL, SCENARIO_LABEL } from './labels.js';
@@ -82,6 +82,11 @@ export abstract class LabWaitStrategy implements WaitStrategy {
 /** lab-isolate's failure line: the container refused to run with a way out (exit 78). */
 const ISOLATION_FAILED = /^lab-isolate: FAILED /;
 
+/** A lab container's output, kept to explain a failed start (a chatty container cannot grow memory). */
+function containerOutput(): AwaitableLines<string> {
+  return new AwaitableLines<string>((line) => line, { maxRecords: 2_000, codes: { ended: 'ECONTAINER', timeout: 'ENOT_READY' }, what: "container's output (the container exited)" });
+}
+
 /**
  * Ready when the container prints a line matching `ready`. lab-isolate's own failure line is
  * EISOLATION, the output ending first is ECONTAINER (it exited), and the bound expiring is
@@ -89,7 +94,7 @@ const ISOLATION_FAILED = /^lab-isolate: FAILED /;
  */
 export class LabLineWaitStrategy extends LabWaitStrategy {
   constructor(
-    private readonly output: ContainerOutput,
+    private readonly output: AwaitableLines<string>,
     readonly waitsFor: string,
     private readonly ready: RegExp,
   ) {
@@ -99,9 +104,9 @@ export class LabLineWaitStrategy extends LabWaitStrategy {
   async waitUntilReady(): Promise<void> {
     let line: string;
     try {
-      line = await this.output.waitForLine(this.waitsFor, (l) => this.ready.test(l) || ISOLATION_FAILED.test(l), this.getStartupTimeout());
+      line = await this.output.waitFor(this.waitsFor, (l) => this.ready.test(l) || ISOLATION_FAILED.test(l), this.getStartupTimeout());
     } catch (err) {
-      const said = this.output.lines().slice(-5).join('\n');
+      const said = this.output.all().slice(-5).join('\n');
       throw new LabError((err as LabError).code ?? 'ENOT_READY', (err as Error).message, said ? { detail: said } : {});
     }
     if (ISOLATION_FAILED.test(line)) throw new LabError('EISOLATION', `the container could not be isolated: ${line.replace(/^lab-isolate: /, '')}`, { detail: line });
@@ -129,7 +134,7 @@ export abstract class LabContainer extends GenericContainer {
   protected labDns: string | null = null;
   protected readyTimeoutMs: number;
   /** Every line the container prints, for readiness and for explaining a failed start. */
-  protected readonly output = new ContainerOutput();
+  protected readonly output = containerOutput();
   private readonly labHosts: LabHostEntry[] = [];
   private createdId: string | null = null;
 

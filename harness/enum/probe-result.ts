@@ -181,5 +181,5 @@ export function featureFailure(r: ProbeResult, feature: ProbeFeatureName, versio
   const e = r.featureStatus[feature].errors.find((x) => version === undefined || x.version === null || x.version === version);
   if (!e) return null;
   const where = `${e.code}${e.stage ? ` at ${e.stage}` : ''}`;
-  return new LabError('ETOOL', `probe could not determine ${feature}${e.version ? ` for ${e.version}` : ''} (${where}): ${e.message}`, { stage: e.stage });
+  return new LabError('EINCOMPLETE', `probe could not determine ${feature}${e.version ? ` for ${e.version}` : ''} (${where}): ${e.message}`, { stage: e.stage });
 }
