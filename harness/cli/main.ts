@@ -101,9 +101,23 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// Every wait in the lab is bounded by an unref'd timer, so a wait on something that can no
+// longer happen (a socket gone without an event) lets the event loop empty out, and Node would
+// then exit 0 with the command unfinished: a silent "success". That is a lab bug, said as one.
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  say('smtp-tls-lab: EINTERNAL: the command stopped waiting with nothing left to wait for (a bug in the lab); no result');
+  process.exit(2);
+});
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    finished = true;
+    process.exit(code);
+  },
   (err) => {
+    finished = true;
     const e = asLabError(err);
     sayLabError(e);
     if (e.code === 'EINTERNAL' && err instanceof Error && err.stack) say(err.stack);
