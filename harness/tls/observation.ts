@@ -1,5 +1,6 @@
 import type { LabErrorRecord } from '../core/errors.js';
 import type { Shape } from '../core/shape.js';
+import type { CertificateInfo } from './certificate.js';
 
 /**
  * What one client saw in one connection. Every client (the raw STARTTLS client, nodemailer,
@@ -33,20 +34,14 @@ export interface KeyExchange {
   readonly bits: number | null;
 }
 
-export interface PeerCertificate {
-  readonly subject: string;
-  readonly commonName: string | null;
-  readonly sans: readonly string[];
-  readonly issuer: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly sha256: string;
-  readonly keyType: string | null;
-  readonly keyBits: number | null;
-  readonly curve: string | null;
+/**
+ * The certificate the server sent, as every client describes it (tls/certificate.ts reads the
+ * DER once for all of them), with the number of certificates the server sent.
+ */
+export type PeerCertificate = Pick<CertificateInfo, 'subject' | 'commonName' | 'sans' | 'issuer' | 'notBefore' | 'notAfter' | 'sha256' | 'keyType' | 'keyBits' | 'curve'> & {
   /** Certificates the server sent, leaf first. */
   readonly chainLength: number;
-}
+};
 
 export interface Verification {
   /** Chain and (when a name was given) name both verified against the client's trust store. */
