@@ -27,25 +27,38 @@ function isObjectShape(s: AnyShape): s is { readonly [key: string]: AnyShape } {
   return typeof s === 'object' && !('list' in s && Object.keys(s).length === 1);
 }
 
-/** Whether `path` names a field of the shape (a whole sub-record counts). */
-export function resolvesIn(shape: AnyShape, path: string): boolean {
+/** The shape of the field `path` names, or null when the shape has no such field (a whole sub-record counts). */
+export function shapeAt(shape: AnyShape, path: string): AnyShape | null {
   let cur: AnyShape = shape;
   const parts = path.split('.');
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
-    if (cur === 'record') return i === parts.length - 1;
+    const last = i === parts.length - 1;
+    if (cur === 'record') return last ? 'leaf' : null;
     if (cur === 'list' || (typeof cur === 'object' && !isObjectShape(cur))) {
-      if (part === 'length') return i === parts.length - 1;
-      if (!/^\d+$/.test(part)) return false;
-      if (cur === 'list') return i === parts.length - 1;
+      if (part === 'length') return last ? 'leaf' : null;
+      if (!/^\d+$/.test(part)) return null;
+      if (cur === 'list') return last ? 'leaf' : null;
       cur = (cur as { readonly list: AnyShape }).list;
       continue;
     }
-    if (!isObjectShape(cur)) return false;
-    if (!Object.prototype.hasOwnProperty.call(cur, part)) return false;
+    if (!isObjectShape(cur)) return null;
+    if (!Object.prototype.hasOwnProperty.call(cur, part)) return null;
     cur = (cur as { readonly [key: string]: AnyShape })[part]!;
   }
-  return true;
+  return cur;
+}
+
+/** Whether `path` names a field of the shape (a whole sub-record counts). */
+export function resolvesIn(shape: AnyShape, path: string): boolean {
+  return shapeAt(shape, path) !== null;
+}
+
+/** What kind of value a field holds, for an error that says why a matcher cannot apply. */
+export function fieldKind(s: AnyShape): 'value' | 'list' | 'record' {
+  if (s === 'leaf') return 'value';
+  if (s === 'list' || (typeof s === 'object' && !isObjectShape(s))) return 'list';
+  return 'record';
 }
 
 /** Every path the shape knows, parents before children. */

@@ -1,5 +1,5 @@
 import type { AnyShape } from '../../core/shape.js';
-import { allPaths, nearestPath, resolvesIn } from '../../core/shape.js';
+import { allPaths, fieldKind, nearestPath, resolvesIn, shapeAt } from '../../core/shape.js';
 import type { TlsMode } from '../../tls/observation.js';
 import { LOG_EVENT_SHAPES, LOG_EVENT_TYPES, type PostfixLogEventType } from '../../postfix/log-parser.js';
 import { Found, ScenarioFileError, type Reader } from '../../scenario/validate.js';
@@ -68,10 +68,36 @@ export function readExpectations(
       const refused = opts.refuse?.(path);
       if (refused) throw new ScenarioFileError(r.file, `${r.path}["${path}"]`, `a path the server's behaviour decides`, new Found(`'${path}' in check '${checkId}'`), refused);
       const m = parseMatcher(v);
+      checkApplies(v, checkId, path, m, shapeAt(shape, path)!);
       checkReferences(v, checkId, m, opts.context ?? shape);
       return [path, m];
     }),
   );
+}
+
+/** What may be said of a field by the kind of value it holds; anything else could never hold. */
+const APPLIES: Readonly<Record<'value' | 'list' | 'record', (m: Matcher, op: string | null) => boolean>> = {
+  value: (m, op) => !Array.isArray(m) && op !== 'anyMatches' && op !== 'noneMatches',
+  list: (m, op) => m === null || Array.isArray(m) || ['exists', 'equals', 'equalsObserved', 'includes', 'excludes', 'anyMatches', 'noneMatches', 'oneOf'].includes(op ?? ''),
+  record: (m, op) => m === null || ['exists', 'equals', 'equalsObserved', 'oneOf'].includes(op ?? ''),
+};
+
+/**
+ * A matcher that can never hold for the kind of field it is put on is a mistake in the file,
+ * not a verdict: "tls.cipher": "TLS_AES_256_GCM_SHA384" compares a record with a string, and
+ * "capabilities.beforeTls": "STARTTLS" a list with a string. Both would fail every server.
+ */
+function checkApplies(r: Reader, checkId: string, path: string, m: Matcher, field: AnyShape): void {
+  const kind = fieldKind(field);
+  const op = m !== null && typeof m === 'object' && !Array.isArray(m) ? Object.keys(m)[0]! : null;
+  if (APPLIES[kind](m, op)) return;
+  const fields = kind === 'record' ? Object.keys(field as object).map((k) => `${path}.${k}`).slice(0, 6).join(', ') : '';
+  const remedy = {
+    value: `'${path}' holds one value: compare it with a value, or use { "oneOf": [ … ] } for a choice`,
+    list: `'${path}' is a list: use { "includes": … }, { "excludes": … }, { "anyMatches": … } or { "noneMatches": … }, or name one entry ('${path}.0')`,
+    record: `'${path}' is a record: name one of its fields (${fields}), or compare the whole record with null or { "exists": … }`,
+  }[kind];
+  throw new ScenarioFileError(r.file, r.path, `a matcher that can hold for a ${kind === 'value' ? 'single value' : kind} at '${path}'`, new Found(`${JSON.stringify(m)} in check '${checkId}'`), remedy);
 }
 
 /** equalsObserved / includesTemplate name paths of the observation they are compared with. */

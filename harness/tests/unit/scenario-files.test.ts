@@ -191,6 +191,18 @@ describe('scenario files: a mistake in a check is an error when the file loads, 
     expect(e.detail).toMatch(/echoes what the client was asked to do/);
   });
 
+  it('a plain value compared with a record is refused, naming its fields', () => {
+    const e = errorOf(make('value-on-record', withCheck({ expect: { 'tls.cipher': 'TLS_AES_256_GCM_SHA384' } })));
+    expect(e.message).toMatch(/expected a matcher that can hold for a record at 'tls\.cipher'/);
+    expect(e.detail).toMatch(/tls\.cipher\.openssl/);
+  });
+
+  it('a plain value compared with a list is refused, with the list operators', () => {
+    const e = errorOf(make('value-on-list', withCheck({ expect: { 'capabilities.beforeTls': 'STARTTLS' } })));
+    expect(e.message).toMatch(/expected a matcher that can hold for a list at 'capabilities\.beforeTls'/);
+    expect(e.detail).toMatch(/"includes"/);
+  });
+
   it('list paths by index and length resolve', () => {
     expect(loadScenario(make('list-paths', withCheck({ expect: { 'capabilities.afterTls.length': { atLeast: 1 }, 'banner.lines.0': { matches: 'ESMTP' } } }))).checks).toHaveLength(1);
   });
