@@ -4,7 +4,7 @@ import { LabError, asLabError } from '../core/errors.js';
 import { KEY_SPECS } from '../certs/lab-pki.js';
 import { readCheck } from '../checks/kinds/specs.js';
 import { effectiveConfig } from '../postfix/effective-config.js';
-import { parseMasterCf, serviceTlsMode } from '../postfix/master-cf.js';
+import { listeningPorts, parseMasterCf, serviceTlsMode } from '../postfix/master-cf.js';
 import { Reader, ScenarioFileError } from './validate.js';
 import { DEFAULT_NODES, type BreakItSpec, type CertificateSpec, type LabNodeSpec, type MapSpec, type Scenario } from './types.js';
 import { checkReferences } from './references.js';
@@ -174,7 +174,7 @@ export function loadScenario(dir: string): Scenario {
     : [];
   // A service's default way to TLS (wrapper mode or STARTTLS) comes from the master.cf Postfix will run.
   const master = parseMasterCf(effectiveConfig({ mainCf, masterCf }, `scenario ${id}`).masterCf, 'master.cf');
-  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service) };
+  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service), services: listeningPorts(master) };
   const checks = r.field('checks').list().map((c) => readCheck(c, ctx));
   if (checks.length === 0) r.field('checks').fail('at least one check');
   const ids = new Set<string>();

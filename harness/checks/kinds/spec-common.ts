@@ -29,6 +29,8 @@ export interface SpecContext {
   readonly saslUsers: readonly string[];
   /** How a client reaches TLS on a service by default (implicit for wrapper-mode services). */
   modeOf(service: string): TlsMode;
+  /** The inet services Postfix will listen on (master.cf names, and their ports). */
+  readonly services: readonly { readonly service: string; readonly port: number }[];
 }
 
 export interface CheckKindSpec<S extends CheckCommon> {

@@ -37,5 +37,12 @@ export function readCheck(r: Reader, ctx: SpecContext): CheckSpec {
     configSays: r.optString('configSays') ?? '',
     service: r.optString('service') ?? 'smtp',
   };
+  // A service Postfix will not listen on would end as an error at run time; say so now.
+  if (!ctx.services.some((s) => s.service === common.service || String(s.port) === common.service)) {
+    (r.has('service') ? r.field('service') : r).fail(
+      `a service of this scenario's master.cf (${ctx.services.map((s) => `${s.service}${String(s.port) === s.service ? '' : `/${s.port}`}`).join(', ')})`,
+      r.has('service') ? 'fix the name, or add the service to master.cf' : 'this check has no "service", so it talks to smtp, which master.cf does not define: name one',
+    );
+  }
   return spec.read(r, common, ctx);
 }

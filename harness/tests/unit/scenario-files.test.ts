@@ -203,6 +203,11 @@ describe('scenario files: a mistake in a check is an error when the file loads, 
     expect(e.detail).toMatch(/"includes"/);
   });
 
+  it('a service master.cf does not define is refused, with the ones it does', () => {
+    const e = errorOf(make('unknown-service', withCheck({ service: 'submision', expect: { 'tls.protocol': 'TLSv1.3' } })));
+    expect(e.message).toMatch(/checks\[0\]\.service: expected a service of this scenario's master\.cf \(smtp\/25/);
+  });
+
   it('list paths by index and length resolve', () => {
     expect(loadScenario(make('list-paths', withCheck({ expect: { 'capabilities.afterTls.length': { atLeast: 1 }, 'banner.lines.0': { matches: 'ESMTP' } } }))).checks).toHaveLength(1);
   });
