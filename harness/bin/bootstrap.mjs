@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Entry of the README's two commands (`npm run lab`, `npm test`) and of the bin.
-// Plain Node, no dependencies: on a fresh clone it installs the npm dependencies first,
-// then runs the TypeScript CLI through tsx. The CLI installs and starts the Docker engine
-// and builds the lab images on first use.
-import { spawn, spawnSync } from 'node:child_process';
+// Plain Node: on a fresh clone it installs the npm dependencies first, then (re)builds the CLI
+// into build/ with tsc when any source is newer than the last build, then runs it in THIS
+// process: one Node process, no transpiling at start. The CLI installs and starts the Docker
+// engine and builds the lab images on first use; vitest (run, test) transpiles the tests itself.
+// Only what every start needs is imported here (child_process only when npm ci must run): each
+// module costs milliseconds, and `help` is meant to answer within a few of `node -e 0`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildPaths, ensureBuild } from './build.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -19,12 +21,14 @@ if (major < 20 || (major === 20 && minor < 19)) {
 function depsInstalled() {
   const marker = path.join(root, 'node_modules', '.package-lock.json');
   const lock = path.join(root, 'package-lock.json');
-  if (!fs.existsSync(marker) || !fs.existsSync(path.join(root, 'node_modules', '.bin', 'tsx'))) return false;
+  if (!fs.existsSync(marker)) return false;
+  for (const bin of ['tsc', 'tsx', 'vitest']) if (!fs.existsSync(path.join(root, 'node_modules', '.bin', bin))) return false;
   return !fs.existsSync(lock) || fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs;
 }
 
 if (!depsInstalled()) {
   console.error('smtp-tls-lab: installing npm dependencies (npm ci)');
+  const { spawnSync } = await import('node:child_process');
   const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) {
     console.error('smtp-tls-lab: npm ci failed; check that the npm registry is reachable');
@@ -32,19 +36,20 @@ if (!depsInstalled()) {
   }
 }
 
-process.env.SMTP_TLS_LAB_RUN_ID ||= `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+const build = buildPaths(root);
+try {
+  ensureBuild(build, (line) => console.error(line));
+} catch (e) {
+  console.error(`smtp-tls-lab: the CLI could not be built: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(2);
+}
+
+// The run id only tells runs apart (the owner pid and host labels say whose objects are whose),
+// so Math.random is enough, and spares loading node:crypto on every start.
+process.env.SMTP_TLS_LAB_RUN_ID ||= `${Date.now().toString(36)}-${Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, '0')}`;
 process.env.SMTP_TLS_LAB_OWNER_PID ||= String(process.pid);
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
-// One Node process with tsx as a loader (not the tsx binary, which relays signals to a child
-// of its own and lets it be killed before the lab's SIGINT handler has removed the run's
-// containers).
-const loader = pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')).href;
-const child = spawn(process.execPath, ['--import', loader, path.join(root, 'harness', 'cli', 'main.ts'), ...process.argv.slice(2)], {
-  cwd: process.cwd(),
-  stdio: 'inherit',
-});
-// The child is in our process group and gets Ctrl-C itself; a TERM sent to us alone is passed on.
-process.on('SIGINT', () => {});
-process.on('SIGTERM', () => child.kill('SIGTERM'));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 2 : 0)));
+// The CLI in this process: signals reach its own handlers directly (SIGINT 130, SIGTERM 143,
+// the run's containers swept), with no parent in between to relay or swallow them.
+await import(pathToFileURL(build.main).href);

@@ -3,13 +3,13 @@ import { LabError, asLabError } from '../core/errors.js';
 import { forTerminal } from '../core/escape.js';
 import { parseFlags, positiveInt } from './args.js';
 import { COMMANDS, usage } from './commands.js';
-import { REPORTS_DIR, SCENARIOS_DIR } from '../engine/paths.js';
-import { loadCatalogue } from '../scenario/load.js';
-import { ensureEngine } from '../engine/engine.js';
-import { ensureImage } from '../engine/images.js';
-import { countLabObjects, removeLabObjects } from '../engine/cleanup.js';
-import { runLab } from '../runner/run-lab.js';
-import { runTests } from '../runner/run-tests.js';
+
+// Only the modules above load for every command (help and usage errors need no more). Each
+// command imports what it uses when it runs: probe never loads testcontainers, vitest, nodemailer
+// or the lab engine, and help answers before any of them could load (harness/tests/unit/cli-speed.test.ts).
+const paths = () => import('../engine/paths.js');
+const engine = () => import('../engine/engine.js');
+const cleanup = () => import('../engine/cleanup.js');
 
 const say = (l: string) => process.stderr.write(`${l}\n`);
 
@@ -24,7 +24,7 @@ const withConcurrency = (n: number | undefined) => (n === undefined ? {} : { con
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   const spec = COMMANDS.find((c) => c.name === command);
-  if (!spec) throw new LabError('EUSAGE', `unknown command '${command}'\n${usage()}`);
+  if (!spec) throw new LabError('EUSAGE', `unknown command '${command}'`, { detail: usage() });
   // probe takes a positional HOST:PORT and parses its own flags.
   if (command === 'probe') {
     const { runProbeCommand } = await import('../enum/probe-command.js');
@@ -36,23 +36,30 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (command) {
-    case 'run':
+    case 'run': {
+      // Flags are checked before anything loads, so a usage error answers at once.
+      const concurrency = withConcurrency(positiveInt(flags.concurrency as string | undefined, 'concurrency', 'run'));
+      const [{ runLab }, { REPORTS_DIR, SCENARIOS_DIR }] = await Promise.all([import('../runner/run-lab.js'), paths()]);
       return runLab({
         selection: {
           scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR),
           scenarios: (flags.scenario as string[] | undefined) ?? [],
         },
         reportDir: path.resolve((flags['report-dir'] as string | undefined) ?? REPORTS_DIR),
-        ...withConcurrency(positiveInt(flags.concurrency as string | undefined, 'concurrency', 'run')),
+        ...concurrency,
         out: (l) => process.stdout.write(`${l}\n`),
         say,
         sayError: sayLabError,
       });
-    case 'test':
-      await ensureEngine(say);
+    }
+    case 'test': {
+      await (await engine()).ensureEngine(say);
+      const { runTests } = await import('../runner/run-tests.js');
       return runTests({ ...(flags.filter ? { filter: flags.filter as string } : {}), out: (l) => process.stdout.write(`${l}\n`) });
+    }
     case 'clean': {
-      await ensureEngine(say);
+      const { countLabObjects, removeLabObjects } = await cleanup();
+      await (await engine()).ensureEngine(say);
       const r = await removeLabObjects(flags.all ? 'all' : 'leftovers');
       say(`clean: removed ${r.containers} lab container(s) and ${r.networks} lab network(s)${flags.all ? '' : ' of runs no longer alive'}`);
       const kept = await countLabObjects();
@@ -62,7 +69,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'bench': {
       const rounds = positiveInt(flags.rounds as string | undefined, 'rounds', 'bench') ?? 5;
-      await ensureEngine(say);
+      const { removeLabObjects } = await cleanup();
+      await (await engine()).ensureEngine(say);
       process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
       const { bench } = await import('../bench/bench.js');
       try {
@@ -75,14 +83,16 @@ async function main(argv: string[]): Promise<number> {
     case 'soak': {
       const rounds = positiveInt(flags.rounds as string | undefined, 'rounds', 'soak') ?? 20;
       const scenarios = (flags.scenario as string[] | undefined) ?? [];
+      const [{ loadCatalogue }, { SCENARIOS_DIR }] = await Promise.all([import('../scenario/load.js'), paths()]);
       loadCatalogue(SCENARIOS_DIR, scenarios);
-      await ensureEngine(say);
+      await (await engine()).ensureEngine(say);
       const { soak } = await import('../bench/soak.js');
       return soak({ rounds, scenarios, out: (l) => process.stdout.write(`${l}\n`) });
     }
     case 'bench-probe': {
       const rounds = positiveInt(flags.rounds as string | undefined, 'rounds', 'bench-probe') ?? 5;
-      await ensureEngine(say);
+      const { removeLabObjects } = await cleanup();
+      await (await engine()).ensureEngine(say);
       const { benchProbe } = await import('../bench/probe-bench.js');
       try {
         await benchProbe({ rounds, out: (l) => process.stdout.write(`${l}\n`) });
@@ -92,7 +102,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'images': {
-      await ensureEngine(say);
+      await (await engine()).ensureEngine(say);
+      const { ensureImage } = await import('../engine/images.js');
       const r = await ensureImage('postfix', say);
       process.stdout.write(`${r.name}\t${r.tag}\t${r.how}\t${r.ms} ms\n`);
       return 0;
