@@ -44,11 +44,15 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
   const starts: number[] = [];
   const handshakes: number[] = [];
   const whole: number[] = [];
+  const startSessions: ScenarioSession[] = [];
+  let insidePostfix: readonly InsideStep[] = [];
   for (let i = 0; i < rounds; i++) {
     const [ms, session] = await timed(() => ScenarioSession.start(scenario, image.tag));
     starts.push(session.startupMs);
+    startSessions.push(session);
     void ms;
     try {
+      if (i === 0) insidePostfix = await postfixStartInside(session);
       const ep = session.postfix.endpoint('smtp');
       for (let j = 0; j < 10; j++) {
         const [hs, r] = await timed(() => runRawClient({ host: ep.host, port: ep.port, mode: 'starttls', stopAfter: 'handshake' }));
@@ -60,6 +64,7 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
     }
   }
   row('container start to ready (opportunistic-25)', starts, 'certs + network + Postfix');
+  await printStartupBreakdown(startSessions, insidePostfix, image.tag, rounds, out);
   row('one STARTTLS handshake (banner..TLS 1.3)', handshakes);
 
   for (let i = 0; i < rounds; i++) {
@@ -100,4 +105,71 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
   }
   const mem = process.memoryUsage();
   out(`  peak RSS of the bench process: ${(mem.rss / 1024 / 1024).toFixed(0)} MiB`);
+}
+
+/** One step of Postfix's own start, run again by hand inside a started lab Postfix. */
+interface InsideStep {
+  readonly step: string;
+  readonly ms: number;
+}
+
+/**
+ * The entrypoint's steps (containers/postfix/lab-entrypoint.sh) timed one by one inside a
+ * started lab Postfix, each run the way the entrypoint runs it: what Postfix's own start is
+ * made of. (`postfix start-fg` itself cannot be rerun while master runs.)
+ */
+async function postfixStartInside(session: ScenarioSession): Promise<readonly InsideStep[]> {
+  const steps: [string, string][] = [
+    ['postconf -n', 'postconf -n'],
+    ['postconf -M', 'postconf -M'],
+    ['postconf -P', 'postconf -P'],
+    ['postfix check', 'postfix check'],
+    ['postmap hash:', 'postmap hash:/tmp/bench-map'],
+    // What the harness avoids by copying the config in with an old mtime: Postfix's tools
+    // pause before reading a main.cf modified within the last second.
+    ['postconf -n, main.cf written just now', 'postconf -c /tmp/bench-fresh -n'],
+  ];
+  const script = [
+    'echo "a b" > /tmp/bench-map',
+    ...steps.map(([label, cmd]) => `${cmd.includes('bench-fresh') ? 'mkdir -p /tmp/bench-fresh && cp /etc/postfix/main.cf /etc/postfix/master.cf /tmp/bench-fresh/; ' : ''}t0=$(date +%s%N); ${cmd} >/dev/null 2>&1; t1=$(date +%s%N); echo "${label}=$(( (t1 - t0) / 1000000 ))"`),
+  ].join('\n');
+  const r = await session.postfix.exec(['sh', '-c', script]);
+  if (r.exitCode !== 0) throw new LabError('EINTERNAL', `bench: timing the entrypoint's steps failed: ${r.output}`);
+  return r.output
+    .split('\n')
+    .map((l) => /^(.+)=(\d+)$/.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ step: m[1]!, ms: Number(m[2]) }));
+}
+
+/**
+ * Where start-to-ready goes (medians over the rounds): certificates, network, then the Postfix
+ * node's own steps (each the median time after that node's start began), the warm-up after
+ * ready (not part of start-to-ready), the entrypoint's steps timed inside, and the floor:
+ * `docker run --rm IMAGE true` (the image's entrypoint replaced by `true`: lab-isolate needs
+ * NET_ADMIN and a network to cut off).
+ */
+async function printStartupBreakdown(sessions: readonly ScenarioSession[], inside: readonly InsideStep[], imageTag: string, rounds: number, out: (l: string) => void): Promise<void> {
+  const floor: number[] = [];
+  for (let i = 0; i < Math.max(rounds, 3); i++) {
+    const [ms, r] = await timed(() => docker(['run', '--rm', '--network', 'none', '--entrypoint', 'true', imageTag], { timeoutMs: 60_000 }));
+    if (r.code !== 0) throw new LabError('EINTERNAL', `bench: docker run true failed: ${r.stderr}`);
+    floor.push(ms);
+  }
+  const line = (name: string, ms: number, note = '') => out(`    ${name.padEnd(42)} ${formatMs(ms).padStart(9)}${note ? `  ${note}` : ''}`);
+  out('  start to ready, where it goes (median of each step):');
+  line('certificates (keys + certs + files)', median(sessions.map((s) => s.startupBreakdown.certsMs)));
+  line('network create (lab-chosen /24)', median(sessions.map((s) => s.startupBreakdown.networkMs)));
+  line('eager nodes, network up to all ready', median(sessions.map((s) => s.startupBreakdown.nodesMs)));
+  const names = [...new Set(sessions.flatMap((s) => Object.keys(s.startupBreakdown.nodes)))];
+  for (const name of names) {
+    const stepNames = [...new Set(sessions.flatMap((s) => (s.startupBreakdown.nodes[name] ?? []).map((st) => st.step)))];
+    for (const step of stepNames) {
+      const ats = sessions.flatMap((s) => (s.startupBreakdown.nodes[name] ?? []).filter((st) => st.step === step).map((st) => st.atMs));
+      line(`  node ${name}: ${step}`, median(ats), 'after its start began');
+    }
+  }
+  line('warm-up after ready (not in start to ready)', median(sessions.map((s) => s.warmUp.ms)));
+  for (const st of inside) line(`  inside Postfix: ${st.step}`, st.ms, 'run alone, once');
+  line('floor: docker run --rm IMAGE true', median(floor), `n=${floor.length}`);
 }

@@ -79,6 +79,56 @@ export abstract class LabWaitStrategy implements WaitStrategy {
   }
 }
 
+/**
+ * When one step of a lab container's start was done, in ms after its start() began: the
+ * bench prints these (where start-to-ready goes). Steps in the order they were seen:
+ * 'image checked' (Testcontainers looked the image up), 'created' (container made, files
+ * copied in), 'started' (docker start, inspect, log stream attached), then the lines the
+ * container prints on its way (e.g. 'isolated': lab-isolate cut it off), and 'ready'.
+ */
+export interface StartStep {
+  readonly step: string;
+  readonly atMs: number;
+}
+
+/** The first time each named line was printed, and the steps around it: one container's start. */
+class StartTimeline {
+  private origin = Date.now();
+  private readonly steps: StartStep[] = [];
+  private readonly pending: [string, RegExp][];
+  private partial = '';
+
+  constructor(lineSteps: readonly (readonly [string, RegExp])[]) {
+    this.pending = lineSteps.map(([step, re]) => [step, re]);
+  }
+
+  begin(): void {
+    this.origin = Date.now();
+    this.steps.length = 0;
+  }
+
+  mark(step: string): void {
+    this.steps.push({ step, atMs: Date.now() - this.origin });
+  }
+
+  /** Marks the first line matching each pending line step. */
+  watch(stream: Readable): void {
+    stream.on('data', (chunk: Buffer | string) => {
+      if (this.pending.length === 0) return;
+      const lines = (this.partial + chunk.toString()).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const i = this.pending.findIndex(([, re]) => re.test(line));
+        if (i >= 0) this.mark(this.pending.splice(i, 1)[0]![0]);
+      }
+    });
+  }
+
+  all(): readonly StartStep[] {
+    return Object.freeze(this.steps.map((s) => Object.freeze({ ...s })));
+  }
+}
+
 /** lab-isolate's failure line: the container refused to run with a way out (exit 78). */
 const ISOLATION_FAILED = /^lab-isolate: FAILED /;
 
@@ -137,6 +187,8 @@ export abstract class LabContainer extends GenericContainer {
   protected readonly output = containerOutput();
   private readonly labHosts: LabHostEntry[] = [];
   private createdId: string | null = null;
+  /** Where this container's start went (StartedLabContainer.startSteps). */
+  protected readonly timeline = new StartTimeline(this.lineSteps());
 
   protected constructor(
     image: string,
@@ -195,21 +247,37 @@ export abstract class LabContainer extends GenericContainer {
   /** How to tell the container is ready; called once per start. */
   protected abstract readiness(): LabWaitStrategy;
 
+  /** Lines whose first appearance is a step of the start (for the bench's breakdown); a subclass adds its own. */
+  protected lineSteps(): readonly (readonly [string, RegExp])[] {
+    return [['isolated', /^lab-isolate: no route out/]];
+  }
+
   /** The container's output stream; a subclass that parses it (Postfix's log) adds its reader here. */
   protected attachOutput(stream: Readable): void {
+    this.timeline.watch(stream);
     this.output.attach(stream);
+  }
+
+  protected override async beforeContainerCreated(): Promise<void> {
+    this.timeline.mark('image checked');
   }
 
   protected override async containerCreated(containerId: string): Promise<void> {
     this.createdId = containerId;
+    this.timeline.mark('created');
   }
+
+  protected override async containerStarting(): Promise<void> {
+    this.timeline.mark('started');
+  }
+
 
   /**
    * Applies the lab's rules, starts, and checks the container got its fixed address. A
    * container that was created but did not start is removed here (Testcontainers removes only
    * those that failed their wait), so a failed start leaves nothing behind.
    */
-  protected async startLab(): Promise<{ readonly started: StartedTestContainer; readonly address: string; readonly network: LabNetwork }> {
+  protected async startLab(): Promise<{ readonly started: StartedTestContainer; readonly address: string; readonly network: LabNetwork; readonly steps: readonly StartStep[] }> {
     const network = this.network;
     if (!network) throw new LabError('ESCENARIO', `${this.kindName}: withLabNetwork() is required (lab containers never sit on the default bridge)`);
     const address = network.address(this.node.hostNumber);
@@ -235,6 +303,7 @@ export abstract class LabContainer extends GenericContainer {
     this.createOpts.NetworkingConfig = { EndpointsConfig: { [network.name]: { IPAMConfig: { IPv4Address: address } } } };
 
     let started: StartedTestContainer;
+    this.timeline.begin();
     try {
       started = await super.start();
     } catch (err) {
@@ -247,7 +316,8 @@ export abstract class LabContainer extends GenericContainer {
       await started.stop({ timeout: 0 }).catch(() => undefined);
       throw new LabError('ECONTAINER', `node ${this.node.name} of ${this.scenarioId} got address ${got}, not its fixed ${address}`);
     }
-    return { started, address, network };
+    this.timeline.mark('ready');
+    return { started, address, network, steps: this.timeline.all() };
   }
 
   private async removeHalfMade(): Promise<void> {
@@ -270,6 +340,8 @@ export class StartedLabContainer extends AbstractStartedContainer {
     readonly address: string,
     readonly networkName: string,
     readonly scenarioId: string,
+    /** Where its start went: each step's time after start() began (the bench prints them). */
+    readonly startSteps: readonly StartStep[] = [],
   ) {
     super(container);
   }

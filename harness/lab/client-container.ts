@@ -1,6 +1,6 @@
 import type { StartedTestContainer } from 'testcontainers';
 import { TIMEOUTS } from '../core/timeouts.js';
-import { LabContainer, LabLineWaitStrategy, StartedLabContainer, type LabNodeIdentity } from '../engine/lab-container.js';
+import { LabContainer, LabLineWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 
 /** The node a ClientContainer is when the caller names none: the default topology's client. */
 const DEFAULT_CLIENT_NODE: LabNodeIdentity = { name: 'client', hostnames: ['client.lab.test'], hostNumber: 20 };
@@ -26,15 +26,15 @@ export class ClientContainer extends LabContainer {
   }
 
   override async start(): Promise<LabClientContainer> {
-    const { started, address, network } = await this.startLab();
-    return new LabClientContainer(started, this.node, address, network.name, this.scenarioId);
+    const { started, address, network, steps } = await this.startLab();
+    return new LabClientContainer(started, this.node, address, network.name, this.scenarioId, steps);
   }
 }
 
 /** A started lab client container. */
 export class LabClientContainer extends StartedLabContainer {
-  constructor(container: StartedTestContainer, node: LabNodeIdentity, address: string, networkName: string, scenarioId: string) {
-    super(container, node, address, networkName, scenarioId);
+  constructor(container: StartedTestContainer, node: LabNodeIdentity, address: string, networkName: string, scenarioId: string, startSteps: readonly StartStep[] = []) {
+    super(container, node, address, networkName, scenarioId, startSteps);
   }
 
   async putFile(target: string, content: string, mode = 0o600): Promise<void> {

@@ -11,6 +11,21 @@ import type { LabClientContainer } from './client-container.js';
 import { Topology, type StartedNodeByKind } from './topology.js';
 import { smtpdInetServices, warmUp, type WarmUpReport } from './warm-up.js';
 import { probe, type ProbeResult } from '../enum/probe.js';
+import type { StartStep } from '../engine/lab-container.js';
+import { deepFreeze } from '../core/freeze.js';
+
+/**
+ * Where start() to Postfix ready went, for the bench: the certificates, the network, then each
+ * eager node's own steps (ms after that node's start began; see StartStep).
+ */
+export interface StartupBreakdown {
+  /** Keys and certificates made and written (the run's lab roots are made by the first scenario). */
+  readonly certsMs: number;
+  readonly networkMs: number;
+  /** From the network being up to every eager node ready. */
+  readonly nodesMs: number;
+  readonly nodes: Readonly<Record<string, readonly StartStep[]>>;
+}
 
 /**
  * One scenario's lab: its certificates (temp dir, keys 0600) and its topology (its own
@@ -35,6 +50,8 @@ export class ScenarioSession {
     readonly startupMs: number,
     /** What the warm-up did, and what it cost (warmUp.ms). */
     readonly warmUp: WarmUpReport,
+    /** Where startupMs went. */
+    readonly startupBreakdown: StartupBreakdown,
     private readonly startup: readonly PostfixLogEvent[],
     private readonly saslPasswords: ReadonlyMap<string, string>,
   ) {}
@@ -71,14 +88,17 @@ export class ScenarioSession {
       const sasl = scenario.saslUsers.length ? { 'sasl-users': [...saslPasswords].map(([u, p]) => `${u}:${p}\n`).join('') } : {};
       const certs = await materializeCertificates(scenario.id, scenario.certificates, sasl);
       undo.push(() => certs.remove());
+      const certsMs = Date.now() - started;
       const config = effectiveConfig(scenario, `scenario ${scenario.id}`);
       const topology = await Topology.start(nodes, { scenario, image, certs, config });
       undo.push(() => topology.stop());
       const postfix = await topology.node(mx.name, 'postfix');
       const startupMs = Date.now() - started;
+      const eager = await Promise.all(nodes.filter((n) => !n.lazy).map(async (n) => [n.name, (await topology.node(n.name)).startSteps] as const));
+      const breakdown = deepFreeze({ certsMs, networkMs: topology.networkMs, nodesMs: startupMs - certsMs - topology.networkMs, nodes: Object.fromEntries(eager) });
       const warm = await warmUp(postfix, smtpdInetServices(parseMasterCf(config.masterCf, 'master.cf'), config.items));
       const startup = Object.freeze([...postfix.log.all()]);
-      return new ScenarioSession(image, scenario, topology, postfix, certs, config, startupMs, warm, startup, saslPasswords);
+      return new ScenarioSession(image, scenario, topology, postfix, certs, config, startupMs, warm, breakdown, startup, saslPasswords);
     } catch (err) {
       for (const step of undo.reverse()) {
         try {

@@ -130,14 +130,17 @@ export class Topology {
 
   private constructor(
     readonly network: LabNetwork,
+    /** How long creating the network took (the bench's breakdown). */
+    readonly networkMs: number,
     readonly nodes: readonly LabNodeSpec[],
     private readonly base: Omit<NodeStartContext, 'node' | 'network' | 'hosts'>,
   ) {}
 
   static async start(nodes: readonly LabNodeSpec[], base: Omit<NodeStartContext, 'node' | 'network' | 'hosts'>): Promise<Topology> {
     const ordered = planTopology(base.scenario.id, nodes);
+    const networkStarted = Date.now();
     const network = await LabNetwork.create(base.scenario.id);
-    const topology = new Topology(network, ordered, base);
+    const topology = new Topology(network, Date.now() - networkStarted, ordered, base);
     const eager = ordered.filter((n) => !n.lazy);
     const results = await Promise.allSettled(eager.map((n) => topology.node(n.name)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
