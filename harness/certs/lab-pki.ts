@@ -1,5 +1,6 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import { generate } from 'selfsigned';
+import { KeyPool } from './key-pool.js';
 
 /**
  * The lab's certificates, made fresh for every run with selfsigned: one lab CA and leaf
@@ -69,6 +70,8 @@ const DAY_MS = 86_400_000;
  */
 export class LabPki {
   private readonly intermediates = new Map<'rsa' | 'ec', Promise<CertPair>>();
+  /** Leaf keys, made ahead (each used once): RSA key generation was most of a scenario's certificate step. */
+  private readonly keys = new KeyPool();
 
   private constructor(
     readonly rsaCa: CertPair,
@@ -95,7 +98,11 @@ export class LabPki {
 
   /** The lab roots of this run: made once per process and shared by every scenario in it. */
   static forRun(): Promise<LabPki> {
-    LabPki.runPki ??= LabPki.create();
+    LabPki.runPki ??= LabPki.create().then((pki) => {
+      // The catalogue's most common leaf key; the first scenarios then find one made.
+      pki.keys.fill('rsa-2048');
+      return pki;
+    });
     return LabPki.runPki;
   }
 
@@ -116,8 +123,10 @@ export class LabPki {
     const notAfter = new Date(notBefore.getTime() + (spec.validDays ?? 365) * DAY_MS);
     const usage = spec.usage ?? 'server';
     const selfSigned = spec.issuer === 'self';
+    const keyPair = await this.keys.take(key);
     const pems = await generate([{ name: 'commonName', value: spec.commonName }], {
       ...keyOptions(key),
+      keyPair,
       algorithm: 'sha256',
       notBeforeDate: notBefore,
       notAfterDate: notAfter,

@@ -31,8 +31,10 @@ export async function materializeCertificates(label: string, specs: readonly (Le
   const pki = await LabPki.forRun();
   const pairs = new Map<string, CertPair>();
   try {
-    for (const spec of specs) {
-      const pair = await pki.issue(spec);
+    // Issued side by side (each key is made on libuv's thread pool), written in order.
+    const issued = await Promise.all(specs.map((spec) => pki.issue(spec)));
+    for (const [i, spec] of specs.entries()) {
+      const pair = issued[i]!;
       pairs.set(spec.name, pair);
       fs.writeFileSync(path.join(dir, `${spec.name}.crt`), pair.cert.trim() + '\n' + (pair.chain ? pair.chain.trim() + '\n' : ''), { mode: 0o644 });
       fs.writeFileSync(path.join(dir, `${spec.name}.leaf.crt`), pair.cert, { mode: 0o644 });
