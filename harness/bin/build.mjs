@@ -12,8 +12,8 @@ import path from 'node:path';
 
 /** Folders of harness/ that the CLI never loads: the tests (vitest runs them from source) and this folder. */
 const NOT_BUILT = new Set(['tests', 'bin']);
-/** Files beside harness/ whose change changes the build. */
-const BUILD_INPUTS = ['package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
+/** Files beside harness/ whose change changes the build (package.json's "type" decides ESM or CommonJS output). */
+const BUILD_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 /** How long a start waits for another process's build before it gives up. */
 const BUILD_LOCK_WAIT_MS = 180_000;
 
@@ -34,7 +34,7 @@ export function buildPaths(root) {
 
 /**
  * Why the build must be made again, or null when it is fresh. Fresh means: the stamp exists and
- * no file or folder under harness/ (tests and bin aside), nor package-lock.json or a tsconfig,
+ * no file or folder under harness/ (tests and bin aside), nor package.json, package-lock.json or a tsconfig,
  * is newer than it. Folders count so that a source added, removed or renamed (mv keeps a
  * file's mtime) is seen too. About 250 stat calls: a few milliseconds.
  */
