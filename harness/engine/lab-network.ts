@@ -54,8 +54,47 @@ export function subnetPool(text: string = process.env.LAB_SUBNET_POOL ?? DEFAULT
   return pool;
 }
 
-/** Every IPv4 subnet in use now: those of Docker networks and those of this host's own interfaces. */
-async function subnetsInUse(): Promise<Cidr[]> {
+/**
+ * The subnets of Docker networks as last looked up, shared by every network this process
+ * creates: looking costs two docker CLI calls, most of a network's create. A network made
+ * since (another scenario's, anyone's) is caught by Docker itself, which refuses an
+ * overlapping subnet; the refusal makes the next attempt look again.
+ */
+let dockerSubnetsSeen: Promise<Cidr[]> | null = null;
+
+function dockerSubnets(fresh: boolean): Promise<Cidr[]> {
+  if (fresh || !dockerSubnetsSeen) {
+    dockerSubnetsSeen = dockerSubnetsNow();
+    // A failed look is not kept: the next create looks again.
+    dockerSubnetsSeen.catch(() => (dockerSubnetsSeen = null));
+  }
+  return dockerSubnetsSeen;
+}
+
+/** Keeps what this process made or removed in the list seen, so its own next create needs no new look. */
+async function noteSubnet(subnet: Cidr, what: 'made' | 'removed'): Promise<void> {
+  const seen = await dockerSubnetsSeen?.catch(() => null);
+  if (!seen) return;
+  const i = seen.findIndex((c) => c.base === subnet.base && c.bits === subnet.bits);
+  if (what === 'removed' && i >= 0) seen.splice(i, 1);
+  if (what === 'made' && i < 0) seen.push(subnet);
+}
+
+/** Every IPv4 subnet in use: Docker networks' (as last looked up, or `fresh`) and this host's own interfaces'. */
+async function subnetsInUse(fresh: boolean): Promise<Cidr[]> {
+  const used: Cidr[] = [...(await dockerSubnets(fresh))];
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family !== 'IPv4' || a.internal || !a.cidr) continue;
+      const c = parseCidr(a.cidr);
+      if (c) used.push(c);
+    }
+  }
+  return used;
+}
+
+/** The IPv4 subnets of every Docker network now. */
+async function dockerSubnetsNow(): Promise<Cidr[]> {
   const used: Cidr[] = [];
   const ids = await docker(['network', 'ls', '-q'], { timeoutMs: 15_000 });
   const list = ids.stdout.split('\n').filter(Boolean);
@@ -64,13 +103,6 @@ async function subnetsInUse(): Promise<Cidr[]> {
     const r = await docker(['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}', ...list], { timeoutMs: 15_000 });
     for (const word of r.stdout.split(/\s+/)) {
       const c = parseCidr(word);
-      if (c) used.push(c);
-    }
-  }
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      if (a.family !== 'IPv4' || a.internal || !a.cidr) continue;
-      const c = parseCidr(a.cidr);
       if (c) used.push(c);
     }
   }
@@ -108,14 +140,27 @@ export class LabNetwork {
     readonly subnet: string,
   ) {}
 
+  /** create(), and how long it took (the bench's breakdown). */
+  static async createTimed(scenarioId: string): Promise<{ readonly network: LabNetwork; readonly ms: number }> {
+    const started = Date.now();
+    const network = await LabNetwork.create(scenarioId);
+    return { network, ms: Date.now() - started };
+  }
+
   static async create(scenarioId: string): Promise<LabNetwork> {
     // Unique even when one run starts the same scenario twice (the catalogue and a test beside it).
     const name = `smtp-tls-lab-${RUN_ID}-${scenarioId}`.slice(0, 100) + `-${randomBytes(3).toString('hex')}`;
     const pool = subnetPool();
     const tried: Cidr[] = [];
     let lastError = '';
+    let fresh = false;
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
-      const chosen = freeSubnet(pool, [...(await subnetsInUse()), ...tried]);
+      let chosen = freeSubnet(pool, [...(await subnetsInUse(fresh)), ...tried]);
+      if (!chosen && !fresh) {
+        // What was seen may hold networks removed since: look again before giving up.
+        fresh = true;
+        chosen = freeSubnet(pool, [...(await subnetsInUse(true)), ...tried]);
+      }
       if (!chosen) break;
       const subnet = `${intToIp(chosen.base)}/24`;
       try {
@@ -127,14 +172,16 @@ export class LabNetwork {
           IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: intToIp(chosen.base + 1) }] },
           Labels: labLabels({ [SCENARIO_LABEL]: scenarioId }),
         });
+        void noteSubnet(chosen, 'made');
         return new LabNetwork(name, net.id, subnet);
       } catch (err) {
         lastError = (err as Error).message;
         if (!OVERLAP.test(lastError)) {
           throw new LabError('ECONTAINER', `could not create lab network ${name} (${subnet}): ${lastError}`, { cause: err });
         }
-        // Another scenario (or anyone) took it between our look and our create.
+        // Another scenario (or anyone) took it between our look and our create: look again.
         tried.push(chosen);
+        fresh = true;
       }
     }
     throw new LabError('ECONTAINER', `could not create lab network ${name}: no free /24 left in ${intToIp(pool.base)}/${pool.bits} after ${tried.length} attempt(s)`, {
@@ -156,5 +203,6 @@ export class LabNetwork {
   async remove(): Promise<void> {
     const client = await getContainerRuntimeClient();
     await client.network.remove(client.network.getById(this.id));
+    void noteSubnet(parseCidr(this.subnet)!, 'removed');
   }
 }

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { LabError, asLabError } from '../core/errors.js';
 import { materializeCertificates, type MaterializedCerts } from '../certs/materialize.js';
-import type { LabNetwork } from '../engine/lab-network.js';
 import { effectiveConfig, type EffectiveConfig } from '../postfix/effective-config.js';
 import type { PostfixLogEvent } from '../postfix/log-parser.js';
 import { parseMasterCf } from '../postfix/master-cf.js';
 import type { StartedPostfixContainer } from '../postfix/postfix-container.js';
 import { DEFAULT_NODES, type LabNodeKind, type Scenario } from '../scenario/types.js';
 import type { LabClientContainer } from './client-container.js';
-import { Topology, type StartedNodeByKind } from './topology.js';
+import { LabNetwork } from '../engine/lab-network.js';
+import { planTopology, Topology, type StartedNodeByKind } from './topology.js';
 import { smtpdInetServices, warmUp, type WarmUpReport } from './warm-up.js';
 import { probe, type ProbeResult } from '../enum/probe.js';
 import type { StartStep } from '../engine/lab-container.js';
@@ -21,8 +21,9 @@ import { deepFreeze } from '../core/freeze.js';
 export interface StartupBreakdown {
   /** Keys and certificates made and written (the run's lab roots are made by the first scenario). */
   readonly certsMs: number;
+  /** Creating the network; side by side with the certificates, so the two overlap. */
   readonly networkMs: number;
-  /** From the network being up to every eager node ready. */
+  /** From both being ready to every eager node ready. */
   readonly nodesMs: number;
   readonly nodes: Readonly<Record<string, readonly StartStep[]>>;
 }
@@ -86,16 +87,26 @@ export class ScenarioSession {
       // kept in memory for the checks; no report, log excerpt or transcript holds them.
       const saslPasswords = new Map(scenario.saslUsers.map((u) => [u, randomBytes(18).toString('base64url')]));
       const sasl = scenario.saslUsers.length ? { 'sasl-users': [...saslPasswords].map(([u, p]) => `${u}:${p}\n`).join('') } : {};
-      const certs = await materializeCertificates(scenario.id, scenario.certificates, sasl);
-      undo.push(() => certs.remove());
-      const certsMs = Date.now() - started;
+      // The nodes and the config are checked before anything is made (an invalid topology makes nothing).
+      planTopology(scenario.id, nodes);
       const config = effectiveConfig(scenario, `scenario ${scenario.id}`);
-      const topology = await Topology.start(nodes, { scenario, image, certs, config });
+      // The certificates and the network do not depend on each other: made side by side.
+      const networking = LabNetwork.createTimed(scenario.id);
+      let networkOwned = false;
+      undo.push(async () => {
+        if (!networkOwned) await (await networking.catch(() => null))?.network.remove();
+      });
+      const certifying = materializeCertificates(scenario.id, scenario.certificates, sasl).then((c) => ({ certs: c, ms: Date.now() - started }));
+      undo.push(async () => (await certifying.catch(() => null))?.certs.remove());
+      const [made, { certs, ms: certsMs }] = await Promise.all([networking, certifying]);
+      const prepared = Date.now();
+      networkOwned = true;
+      const topology = await Topology.start(nodes, { scenario, image, certs, config }, made);
       undo.push(() => topology.stop());
       const postfix = await topology.node(mx.name, 'postfix');
       const startupMs = Date.now() - started;
       const eager = await Promise.all(nodes.filter((n) => !n.lazy).map(async (n) => [n.name, (await topology.node(n.name)).startSteps] as const));
-      const breakdown = deepFreeze({ certsMs, networkMs: topology.networkMs, nodesMs: startupMs - certsMs - topology.networkMs, nodes: Object.fromEntries(eager) });
+      const breakdown = deepFreeze({ certsMs, networkMs: topology.networkMs, nodesMs: started + startupMs - prepared, nodes: Object.fromEntries(eager) });
       const warm = await warmUp(postfix, smtpdInetServices(parseMasterCf(config.masterCf, 'master.cf'), config.items));
       const startup = Object.freeze([...postfix.log.all()]);
       return new ScenarioSession(image, scenario, topology, postfix, certs, config, startupMs, warm, breakdown, startup, saslPasswords);

@@ -136,11 +136,25 @@ export class Topology {
     private readonly base: Omit<NodeStartContext, 'node' | 'network' | 'hosts'>,
   ) {}
 
-  static async start(nodes: readonly LabNodeSpec[], base: Omit<NodeStartContext, 'node' | 'network' | 'hosts'>): Promise<Topology> {
-    const ordered = planTopology(base.scenario.id, nodes);
-    const networkStarted = Date.now();
-    const network = await LabNetwork.create(base.scenario.id);
-    const topology = new Topology(network, Date.now() - networkStarted, ordered, base);
+  /**
+   * `made`: the scenario's network when the caller created it already (side by side with its
+   * certificates), with what creating it took; the topology owns it from here on. Without it,
+   * the network is created here.
+   */
+  static async start(
+    nodes: readonly LabNodeSpec[],
+    base: Omit<NodeStartContext, 'node' | 'network' | 'hosts'>,
+    made?: { readonly network: LabNetwork; readonly ms: number },
+  ): Promise<Topology> {
+    let ordered: readonly LabNodeSpec[];
+    try {
+      ordered = planTopology(base.scenario.id, nodes);
+    } catch (err) {
+      await made?.network.remove().catch(() => undefined);
+      throw err;
+    }
+    const { network, ms } = made ?? (await LabNetwork.createTimed(base.scenario.id));
+    const topology = new Topology(network, ms, ordered, base);
     const eager = ordered.filter((n) => !n.lazy);
     const results = await Promise.allSettled(eager.map((n) => topology.node(n.name)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
