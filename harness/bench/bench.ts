@@ -10,6 +10,7 @@ import { runCheck } from '../checks/run-check.js';
 import { runRawClient } from '../smtp/raw-client.js';
 import { LabError } from '../core/errors.js';
 import { formatMs, median, timed } from './stats.js';
+import { printCliStartFigures } from './process-timing.js';
 
 /**
  * `npm run bench`: the lab's speed figures, printed, never asserted. Each figure is the
@@ -23,6 +24,8 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
     out(`  ${name.padEnd(44)} median ${formatMs(median(xs)).padStart(9)}  (n=${xs.length}${note ? `, ${note}` : ''})`);
   };
   out(`smtp-tls-lab bench: ${rounds} round(s)`);
+  // Whole processes, as a user starts them; cheap, so at least 10 rounds.
+  await printCliStartFigures(Math.max(rounds, 10), out);
   const image = await ensureImage('postfix', (l) => out(`  ${l}`));
 
   if (opts.cold) {

@@ -10,6 +10,7 @@ import { DEFAULT_PROBE_TIMEOUTS, exchangeHello, openForTls } from '../enum/start
 import { ScenarioSession } from '../lab/scenario-session.js';
 import type { PostfixLog } from '../postfix/log-stream.js';
 import { loadScenario } from '../scenario/load.js';
+import { cliProcess } from './process-timing.js';
 import { formatMs, median, timed } from './stats.js';
 
 /**
@@ -18,8 +19,11 @@ import { formatMs, median, timed } from './stats.js';
  *   probe   --scope enumeration
  *   sslscan --starttls-smtp --no-heartbleed --no-renegotiation --no-compression --no-fallback
  *   testssl --starttls smtp -p -E -f      (at most 2 rounds: it takes half a minute or more)
- * Runs alternate in every round. Connections are probe's own count and, for every tool, the
- * Postfix "connect from" lines logged during its run. Figures, not assertions; the goals
+ * probe runs twice: in this process (the engine's own time) and as a whole process, as a user
+ * types it (`node harness/bin/bootstrap.mjs probe HOST:PORT --scope enumeration --json -`:
+ * Node's start, the CLI's modules, the probe, the JSON), which is what compares with sslscan,
+ * itself timed as a whole process. Runs alternate in every round. Connections are probe's own
+ * count and, for every tool, the Postfix "connect from" lines logged during its run. Figures, not assertions; the goals
  * (probe <= 0.5x sslscan, <= 0.05x testssl, <= half sslscan's connections, same findings)
  * are reported as met or not.
  */
@@ -27,7 +31,7 @@ import { formatMs, median, timed } from './stats.js';
 const SSLSCAN_SCOPE_FLAGS: readonly string[] = ['--no-heartbleed', '--no-renegotiation', '--no-compression', '--no-fallback'];
 const TESTSSL_MAX_ROUNDS = 2;
 
-type Tool = 'probe' | 'sslscan' | 'testssl';
+type Tool = 'probe' | 'probe-process' | 'sslscan' | 'testssl';
 
 interface Sample {
   readonly ms: number;
@@ -98,6 +102,11 @@ export function findingDifferences(p: Comparable, o: Comparable, tool: string): 
   return out;
 }
 
+/** The probe command as a user types it, for the lab target; JSON on stdout. */
+function probeProcessArgs(target: { host: string; port: number; mode: 'starttls' }): string[] {
+  return ['probe', `${target.host}:${target.port}`, '--starttls', '--scope', 'enumeration', '--json', '-'];
+}
+
 export async function benchProbe(opts: { rounds: number; out: (line: string) => void }): Promise<void> {
   const { out } = opts;
   const rounds = Math.max(1, opts.rounds);
@@ -112,8 +121,10 @@ export async function benchProbe(opts: { rounds: number; out: (line: string) => 
     const log = session.postfix.log;
     out(`  target ${ep.host}:${ep.port} (lab container), Postfix ready in ${formatMs(session.startupMs)}`);
 
-    // Warm-up (smtpd processes, the host's caches), not measured.
+    // Warm-up (smtpd processes, the host's caches, the CLI's build if a source changed), not measured.
     await probe(target, { scope: 'enumeration' });
+    const warmProcess = await cliProcess(probeProcessArgs(target));
+    if (warmProcess.code !== 0) out(`  note: the probe as a process exited ${warmProcess.code} in the warm-up: ${warmProcess.stderr.trim().slice(-300)}`);
 
     // One handshake attempt: TCP, banner, EHLO, STARTTLS, a ClientHello with every TLS 1.2 suite, the server's flight.
     const hello = buildClientHello({ maxVersion: 'TLSv1.2', ciphers: suitesFor('TLSv1.2') });
@@ -127,8 +138,9 @@ export async function benchProbe(opts: { rounds: number; out: (line: string) => 
       single.push(ms);
     }
 
-    const samples: Record<Tool | 'probe-full' | 'sslscan-default', Sample[]> = { probe: [], sslscan: [], testssl: [], 'probe-full': [], 'sslscan-default': [] };
+    const samples: Record<Tool | 'probe-full' | 'sslscan-default', Sample[]> = { probe: [], 'probe-process': [], sslscan: [], testssl: [], 'probe-full': [], 'sslscan-default': [] };
     let probeResult: ProbeResult | null = null;
+    let processProbeResult: ProbeResult | null = null;
     let probeHellos = 0;
     let probeOwnConnections: number[] = [];
     const oracleFindings: Partial<Record<'sslscan' | 'testssl', OracleFindings>> = {};
@@ -145,6 +157,17 @@ export async function benchProbe(opts: { rounds: number; out: (line: string) => 
           probeHellos = r.helloAttempts;
           probeOwnConnections = [...probeOwnConnections, r.connections];
         }
+        return;
+      }
+      if (tool === 'probe-process') {
+        const r = await cliProcess(probeProcessArgs(target));
+        const connections = await connectsSince(log, marker);
+        if (r.code !== 0) {
+          skipped.push(`probe as a process, round ${round + 1}: exit ${r.code}: ${r.stderr.trim().slice(-300)}`);
+          return;
+        }
+        samples[tool].push({ ms: r.ms, connections });
+        processProbeResult ??= JSON.parse(r.stdout) as ProbeResult;
         return;
       }
       let run: OracleRun;
@@ -166,7 +189,7 @@ export async function benchProbe(opts: { rounds: number; out: (line: string) => 
 
     for (let round = 0; round < rounds; round++) {
       // Alternate who goes first, so neither always meets a cold or a warm server.
-      const order: (Tool | 'probe-full' | 'sslscan-default')[] = round % 2 === 0 ? ['probe', 'sslscan', 'testssl', 'probe-full', 'sslscan-default'] : ['testssl', 'sslscan', 'probe', 'sslscan-default', 'probe-full'];
+      const order: (Tool | 'probe-full' | 'sslscan-default')[] = round % 2 === 0 ? ['probe-process', 'sslscan', 'probe', 'testssl', 'probe-full', 'sslscan-default'] : ['testssl', 'probe', 'sslscan', 'probe-process', 'sslscan-default', 'probe-full'];
       for (const tool of order) await runTool(tool, round);
       out(`  round ${round + 1}/${rounds} done`);
     }
@@ -178,12 +201,13 @@ export async function benchProbe(opts: { rounds: number; out: (line: string) => 
       out(`  ${name.padEnd(46)} median ${formatMs(med(t)).padStart(9)}  connections ${String(medConn(t)).padStart(4)}  (n=${samples[t].length}${note ? `, ${note}` : ''})`);
     };
     out('');
-    out('same scope (protocols, suites per protocol, groups):');
-    row('probe --scope enumeration', 'probe', `probe counted ${median(probeOwnConnections)} itself`);
+    out('same scope (protocols, suites per protocol, groups); every tool but the in-process probe is a whole process:');
+    row('probe --scope enumeration, whole process', 'probe-process', 'node + CLI start + probe + JSON');
+    row('probe --scope enumeration, in-process', 'probe', `the engine alone; probe counted ${median(probeOwnConnections)} connections itself`);
     row('sslscan --starttls-smtp (no hb/reneg/compr/fb)', 'sslscan');
     row('testssl --starttls smtp -p -E -f', 'testssl');
     out('whole default runs (for reference):');
-    row('probe (full: + certificate, features)', 'probe-full');
+    row('probe (full: + certificate, features), in-process', 'probe-full');
     row('sslscan --starttls-smtp (default)', 'sslscan-default');
     out('');
     const singleMed = median(single);
@@ -193,22 +217,32 @@ export async function benchProbe(opts: { rounds: number; out: (line: string) => 
     const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
     const goal = (label: string, value: number, limit: number) =>
       out(`  ${label.padEnd(46)} ${Number.isNaN(value) ? 'n/a' : value.toFixed(3).padStart(7)}   goal <= ${limit}: ${Number.isNaN(value) ? 'not measured' : value <= limit ? 'met' : 'NOT met'}`);
-    goal('wall time probe / sslscan', ratio(med('probe'), med('sslscan')), 0.5);
-    goal('wall time probe / testssl', ratio(med('probe'), med('testssl')), 0.05);
+    goal('wall time probe / sslscan, whole processes', ratio(med('probe-process'), med('sslscan')), 0.5);
+    goal('wall time probe / testssl, whole processes', ratio(med('probe-process'), med('testssl')), 0.05);
+    const inProcess = ratio(med('probe'), med('sslscan'));
+    out(`  ${'wall time probe in-process / sslscan'.padEnd(46)} ${Number.isNaN(inProcess) ? 'n/a' : inProcess.toFixed(3).padStart(7)}   (the engine alone, no goal)`);
+    out(`  ${'probe start-up (whole process - in-process)'.padEnd(46)} ${formatMs(med('probe-process') - med('probe')).padStart(7)}`);
     goal('connections probe / sslscan', ratio(medConn('probe'), medConn('sslscan')), 0.5);
     const ct = ratio(medConn('probe'), medConn('testssl'));
     out(`  ${'connections probe / testssl'.padEnd(46)} ${Number.isNaN(ct) ? 'n/a' : ct.toFixed(3).padStart(7)}   (no goal)`);
     out('');
-    const pr = probeResult as ProbeResult | null;
-    if (pr) {
+    const runs: [string, ProbeResult | null][] = [
+      ['in-process probe', probeResult as ProbeResult | null],
+      ['whole-process probe', processProbeResult as ProbeResult | null],
+    ];
+    for (const [which, pr] of runs) {
+      if (!pr) {
+        out(`  findings of the ${which}: none (it did not run)`);
+        continue;
+      }
       for (const tool of ['sslscan', 'testssl'] as const) {
         const f = oracleFindings[tool];
         if (!f) {
-          out(`  findings vs ${tool}: not compared (${tool} did not run)`);
+          out(`  findings of the ${which} vs ${tool}: not compared (${tool} did not run)`);
           continue;
         }
         const diff = findingDifferences(fromProbe(pr), fromOracle(f), tool);
-        out(`  findings vs ${tool}: ${diff.length === 0 ? 'identical (protocols, suites per protocol, groups)' : 'DIFFERENT'}`);
+        out(`  findings of the ${which} vs ${tool}: ${diff.length === 0 ? 'identical (protocols, suites per protocol, groups)' : 'DIFFERENT'}`);
         for (const d of diff) out(`    - ${d}`);
       }
     }
