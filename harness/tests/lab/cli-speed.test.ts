@@ -118,13 +118,20 @@ describe('the CLI starts as one plain Node process and loads only what the comma
 describe('a checkout with no build yet', () => {
   it('the first start builds the CLI and answers; the next start finds the build fresh and does not build', async () => {
     // A copy of what a clone holds (harness without its tests, the package and tsconfig files),
-    // with this checkout's node_modules linked in so that no npm ci is needed; mtimes are kept
-    // so the dependencies count as installed.
+    // with this checkout's node_modules linked in so that no npm ci is needed. npm ci through
+    // that link would empty THIS checkout's node_modules, so the copy's package-lock.json is
+    // made older than npm's install marker, and the test refuses to start unless the bootstrap
+    // will see the dependencies as installed (the marker and the three binaries present).
+    const modules = path.join(PROJECT_ROOT, 'node_modules');
+    const marker = path.join(modules, '.package-lock.json');
+    for (const f of [marker, ...['tsc', 'tsx', 'vitest'].map((b) => path.join(modules, '.bin', b))]) expect(fs.existsSync(f), `${f} is missing: run npm ci first`).toBe(true);
     const clone = path.join(tmp, 'clone');
     fs.mkdirSync(clone);
     fs.cpSync(path.join(PROJECT_ROOT, 'harness'), path.join(clone, 'harness'), { recursive: true, preserveTimestamps: true, filter: (from) => !from.startsWith(path.join(PROJECT_ROOT, 'harness/tests')) });
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) fs.cpSync(path.join(PROJECT_ROOT, f), path.join(clone, f), { preserveTimestamps: true });
-    fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(clone, 'node_modules'));
+    const beforeInstall = new Date(fs.statSync(marker).mtimeMs - 3_600_000);
+    fs.utimesSync(path.join(clone, 'package-lock.json'), beforeInstall, beforeInstall);
+    fs.symlinkSync(modules, path.join(clone, 'node_modules'));
     const entry = path.join(clone, 'harness/bin/bootstrap.mjs');
     expect(fs.existsSync(path.join(clone, 'build'))).toBe(false);
 
