@@ -247,7 +247,10 @@ export abstract class LabContainer extends GenericContainer {
   /** How to tell the container is ready; called once per start. */
   protected abstract readiness(): LabWaitStrategy;
 
-  /** Lines whose first appearance is a step of the start (for the bench's breakdown); a subclass adds its own. */
+  /**
+   * Lines whose first appearance is a step of the start (for the bench's breakdown); a subclass
+   * adds its own. Called while the base is being constructed, so it returns constants only.
+   */
   protected lineSteps(): readonly (readonly [string, RegExp])[] {
     return [['isolated', /^lab-isolate: no route out/]];
   }
