@@ -16,21 +16,23 @@ const CLI = path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-cli-speed-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const HOOK = path.join(tmp, 'record-loads.mjs');
-fs.writeFileSync(
-  HOOK,
-  [
-    "import { register } from 'node:module';",
-    'const hooks = `import { appendFileSync } from "node:fs";',
+/**
+ * A module hook that writes every URL the process resolves to `log`, one a line: the path is
+ * written into the hook itself (an environment variable would be a switch the harness reads).
+ */
+function loadRecorder(log: string): string {
+  const file = `${log}.hook.mjs`;
+  const hooks = [
+    'import { appendFileSync } from "node:fs";',
     'export async function resolve(specifier, context, next) {',
     '  const r = await next(specifier, context);',
-    '  appendFileSync(process.env.CLI_SPEED_LOAD_LOG, r.url + "\\\\n");',
+    `  appendFileSync(${JSON.stringify(log)}, r.url + "\\n");`,
     '  return r;',
-    '}`;',
-    "register('data:text/javascript,' + encodeURIComponent(hooks));",
-    '',
-  ].join('\n'),
-);
+    '}',
+  ].join('\n');
+  fs.writeFileSync(file, `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));\n`);
+  return file;
+}
 
 interface Run {
   readonly code: number | null;
@@ -38,9 +40,9 @@ interface Run {
   readonly stderr: string;
 }
 
-function node(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+function node(args: readonly string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -55,7 +57,7 @@ let logs = 0;
 async function cliLoads(args: readonly string[], entry = CLI): Promise<Run & { loaded: readonly string[] }> {
   const log = path.join(tmp, `loads-${++logs}.txt`);
   fs.writeFileSync(log, '');
-  const r = await node(['--import', HOOK, entry, ...args], { CLI_SPEED_LOAD_LOG: log });
+  const r = await node(['--import', loadRecorder(log), entry, ...args]);
   return { ...r, loaded: [...new Set(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean))] };
 }
 

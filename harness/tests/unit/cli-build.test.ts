@@ -1,16 +1,48 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../engine/paths.js';
-import { buildPaths, ensureBuild, staleReason, type BuildPaths } from '../../bin/build.mjs';
 
 /**
  * The bootstrap's build step (harness/bin/build.mjs) on a small project of its own in a temp
  * folder: the real tsconfig.json and tsconfig.build.json, the real typescript (node_modules is
  * a link to this checkout's), and a two-module "harness". Every step runs the real tsc.
+ * build.mjs is plain JavaScript for the bootstrap, so each call runs in a node of its own, as
+ * the bootstrap runs it (never the bootstrap itself here: its npm ci would go through the link).
  */
+const BUILD_MODULE = pathToFileURL(path.join(PROJECT_ROOT, 'harness/bin/build.mjs')).href;
+
+interface BuildPaths {
+  readonly main: string;
+  readonly stamp: string;
+  readonly lock: string;
+}
+type BuildOutcome = { readonly built: false; readonly reason: null } | { readonly built: true; readonly reason: string; readonly ms: number };
+
+/** Calls one export of build.mjs with buildPaths(root) in a fresh node; what it returned, threw and said. */
+function callBuild(fn: 'buildPaths' | 'staleReason' | 'ensureBuild'): { result?: unknown; error?: string; said: string[] } {
+  const script = [
+    `const m = await import(${JSON.stringify(BUILD_MODULE)});`,
+    `const p = m.buildPaths(${JSON.stringify(root)});`,
+    'const said = [];',
+    `try { const result = ${fn === 'buildPaths' ? 'p' : `m.${fn}(p, (l) => said.push(l))`}; console.log(JSON.stringify({ result, said })); }`,
+    'catch (e) { console.log(JSON.stringify({ error: e.message, said })); }',
+  ].join('\n');
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`build.mjs ${fn}: node exit ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { result?: unknown; error?: string; said: string[] };
+}
+const staleReason = () => callBuild('staleReason').result as string | null;
+function ensureBuild(say: (l: string) => void = () => {}): BuildOutcome {
+  const r = callBuild('ensureBuild');
+  r.said.forEach(say);
+  if (r.error !== undefined) throw new Error(r.error);
+  return r.result as BuildOutcome;
+}
+
 let root: string;
 let p: BuildPaths;
 const src = (rel: string) => path.join(root, 'harness', rel);
@@ -54,7 +86,7 @@ beforeAll(() => {
   write('tests/ignored.test.ts', 'this is not TypeScript and is never built\n');
   ageEverything(path.join(root, 'harness'));
   for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json']) setTime(path.join(root, f), minutesAgo(60));
-  p = buildPaths(root);
+  p = callBuild('buildPaths').result as BuildPaths;
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -72,33 +104,33 @@ function runBuilt(): Promise<string> {
 
 describe('the CLI build (build/ from harness/ with tsc)', () => {
   it('with no build, one is made: JavaScript beside copies of the data files, tests left out; then it is fresh', async () => {
-    expect(staleReason(p)).toBe('no build yet');
+    expect(staleReason()).toBe('no build yet');
     const said: string[] = [];
-    const r = ensureBuild(p, (l) => said.push(l));
+    const r = ensureBuild((l) => said.push(l));
     expect(r.built).toBe(true);
     expect(said.join('\n')).toMatch(/building the CLI into build\/ with tsc \(no build yet\)/);
     expect(fs.existsSync(out('cli/main.js'))).toBe(true);
     expect(fs.readFileSync(out('core/data/extra.json'), 'utf8')).toBe('{ "n": 1 }\n');
     expect(fs.existsSync(out('tests'))).toBe(false);
     expect(await runBuilt()).toBe('42');
-    expect(staleReason(p)).toBeNull();
-    expect(ensureBuild(p)).toEqual({ built: false, reason: null });
+    expect(staleReason()).toBeNull();
+    expect(ensureBuild()).toEqual({ built: false, reason: null });
   }, 60_000);
 
   it('a source saved after the build makes it stale, and the rebuild carries the change', async () => {
     write('core/answer.ts', 'export const ANSWER: number = 99;\n');
     editedAfterBuild(src('core/answer.ts'));
-    expect(staleReason(p)).toBe('harness/core/answer.ts changed');
-    expect(ensureBuild(p).built).toBe(true);
+    expect(staleReason()).toBe('harness/core/answer.ts changed');
+    expect(ensureBuild().built).toBe(true);
     expect(await runBuilt()).toBe('100');
-    expect(staleReason(p)).toBeNull();
+    expect(staleReason()).toBeNull();
   }, 60_000);
 
   it('a data file beside the sources counts as a source: its new content is copied', async () => {
     write('core/data/extra.json', '{ "n": 2 }\n');
     editedAfterBuild(src('core/data/extra.json'));
-    expect(staleReason(p)).toBe('harness/core/data/extra.json changed');
-    ensureBuild(p);
+    expect(staleReason()).toBe('harness/core/data/extra.json changed');
+    ensureBuild();
     expect(await runBuilt()).toBe('101');
   }, 60_000);
 
@@ -108,14 +140,14 @@ describe('the CLI build (build/ from harness/ with tsc)', () => {
     setTime(parked, minutesAgo(60));
     fs.renameSync(parked, src('core/moved.ts'));
     editedAfterBuild(src('core')); // what the rename did to the folder, at a set time
-    expect(staleReason(p)).toBe('harness/core changed');
-    ensureBuild(p);
+    expect(staleReason()).toBe('harness/core changed');
+    ensureBuild();
     expect(fs.existsSync(out('core/moved.js'))).toBe(true);
 
     fs.rmSync(src('core/moved.ts'));
     editedAfterBuild(src('core'));
-    expect(staleReason(p)).toBe('harness/core changed');
-    ensureBuild(p);
+    expect(staleReason()).toBe('harness/core changed');
+    ensureBuild();
     expect(fs.existsSync(out('core/moved.js'))).toBe(false);
     expect(fs.existsSync(out('core/answer.js'))).toBe(true);
   }, 60_000);
@@ -124,20 +156,20 @@ describe('the CLI build (build/ from harness/ with tsc)', () => {
     fs.writeFileSync(path.join(root, 'package-lock.json'), '{}\n');
     editedAfterBuild(src('tests/ignored.test.ts'));
     setTime(src('tests'), minutesAgo(10));
-    expect(staleReason(p)).toBeNull();
+    expect(staleReason()).toBeNull();
     editedAfterBuild(path.join(root, 'package-lock.json'));
-    expect(staleReason(p)).toBe('package-lock.json changed');
-    ensureBuild(p);
-    expect(staleReason(p)).toBeNull();
+    expect(staleReason()).toBe('package-lock.json changed');
+    ensureBuild();
+    expect(staleReason()).toBeNull();
     editedAfterBuild(path.join(root, 'tsconfig.build.json'));
-    expect(staleReason(p)).toBe('tsconfig.build.json changed');
-    ensureBuild(p);
+    expect(staleReason()).toBe('tsconfig.build.json changed');
+    ensureBuild();
   }, 60_000);
 
   it('a removed build/cli/main.js is rebuilt even though tsc\'s incremental state says nothing changed', async () => {
     fs.rmSync(p.main);
-    expect(staleReason(p)).toBe('build/cli/main.js is missing');
-    expect(ensureBuild(p).built).toBe(true);
+    expect(staleReason()).toBe('build/cli/main.js is missing');
+    expect(ensureBuild().built).toBe(true);
     expect(await runBuilt()).toBe('101');
   }, 60_000);
 
@@ -145,8 +177,8 @@ describe('the CLI build (build/ from harness/ with tsc)', () => {
     fs.writeFileSync(p.lock, '999999999');
     write('core/answer.ts', 'export const ANSWER: number = ;\n');
     editedAfterBuild(src('core/answer.ts'));
-    expect(() => ensureBuild(p)).toThrow(/tsc -p tsconfig.build.json failed \(exit \d+\):[\s\S]*answer\.ts.*Expression expected/);
+    expect(() => ensureBuild()).toThrow(/tsc -p tsconfig.build.json failed \(exit \d+\):[\s\S]*answer\.ts.*Expression expected/);
     expect(fs.existsSync(p.lock)).toBe(false);
-    expect(staleReason(p)).toBe('harness/core/answer.ts changed');
+    expect(staleReason()).toBe('harness/core/answer.ts changed');
   }, 60_000);
 });
