@@ -135,14 +135,13 @@ export function ensureBuild(p, say = () => {}) {
     if (!still) return { built: false, reason: null };
     say(`smtp-tls-lab: building the CLI into build/ with tsc (${still})`);
     const started = Date.now();
-    // tsc's incremental state says nothing about outputs removed behind its back.
-    if (!fs.existsSync(p.main)) fs.rmSync(path.join(p.out, '.tsbuildinfo'), { force: true });
-    // --noCheck: emit only; `npm run typecheck` is the type check, and a type error elsewhere
-    // must not stop the CLI from starting (as under tsx before).
-    // child_process is loaded only here: a start with a fresh build never needs it.
-    const { spawnSync } = createRequire(import.meta.url)('node:child_process');
-    const r = spawnSync(process.execPath, [p.tsc, '-p', p.tsconfig], { cwd: p.root, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${r.status}):\n${`${r.stdout}${r.stderr}`.trim()}`);
+    runTsc(p);
+    // tsc's incremental state (build/.tsbuildinfo) knows nothing of outputs removed behind its
+    // back, and emits only what changed: if any output is missing, build again from scratch.
+    if (sourcesWithoutOutput(p).length > 0) {
+      fs.rmSync(path.join(p.out, '.tsbuildinfo'), { force: true });
+      runTsc(p);
+    }
     copyBesideFiles(p);
     removeOrphans(p);
     const stamp = new Date(started);
@@ -151,6 +150,21 @@ export function ensureBuild(p, say = () => {}) {
     fs.utimesSync(p.stamp, stamp, stamp);
     return { built: true, reason: still, ms: Date.now() - started };
   });
+}
+
+/** tsc -p tsconfig.build.json; throws with tsc's own words when it fails. */
+function runTsc(p) {
+  // noCheck (tsconfig.build.json): emit only; `npm run typecheck` is the type check, and a type
+  // error elsewhere must not stop the CLI from starting (as under tsx before).
+  // child_process is loaded only here: a start with a fresh build never needs it.
+  const { spawnSync } = createRequire(import.meta.url)('node:child_process');
+  const r = spawnSync(process.execPath, [p.tsc, '-p', p.tsconfig], { cwd: p.root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${r.status}):\n${`${r.stdout}${r.stderr}`.trim()}`);
+}
+
+/** The .ts sources under harness/ (tests and bin aside) whose .js is not in build/. */
+function sourcesWithoutOutput(p) {
+  return filesUnder(p.src, NOT_BUILT).filter((rel) => rel.endsWith('.ts') && !rel.endsWith('.d.ts') && !fs.existsSync(path.join(p.out, `${rel.slice(0, -3)}.js`)));
 }
 
 /** Non-TypeScript files under harness/ (data, Postfix defaults) next to the output that reads them. */

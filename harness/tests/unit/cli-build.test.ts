@@ -173,6 +173,14 @@ describe('the CLI build (build/ from harness/ with tsc)', () => {
     expect(await runBuilt()).toBe('101');
   }, 60_000);
 
+  it('any other output removed is made again by the next build (a source change brings it)', async () => {
+    fs.rmSync(out('core/answer.js'));
+    editedAfterBuild(src('cli/main.ts'));
+    expect(ensureBuild().built).toBe(true);
+    expect(fs.existsSync(out('core/answer.js'))).toBe(true);
+    expect(await runBuilt()).toBe('101');
+  }, 60_000);
+
   it("a lock left by a process that is gone is taken over; tsc's error stops the build with its words, and no stamp is written", () => {
     fs.writeFileSync(p.lock, '999999999');
     write('core/answer.ts', 'export const ANSWER: number = ;\n');
