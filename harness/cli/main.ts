@@ -6,7 +6,7 @@ import { COMMANDS, usage } from './commands.js';
 
 // Only the modules above load for every command (help and usage errors need no more). Each
 // command imports what it uses when it runs: probe never loads testcontainers, vitest, nodemailer
-// or the lab engine, and help answers before any of them could load (harness/tests/unit/cli-speed.test.ts).
+// or the lab engine, and help answers before any of them could load (harness/tests/lab/cli-speed.test.ts).
 const paths = () => import('../engine/paths.js');
 const engine = () => import('../engine/engine.js');
 const cleanup = () => import('../engine/cleanup.js');
