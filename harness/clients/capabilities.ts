@@ -14,19 +14,21 @@ export interface ClientCapabilities {
   readonly cannotObserve: readonly { readonly path: string; readonly modes?: readonly TlsMode[]; readonly why: string }[];
 }
 
+/** What no client on node:tls (raw, nodemailer) can see of a handshake. */
+const NODE_TLS_BLIND_SPOTS: ClientCapabilities['cannotObserve'] = [
+  { path: 'tls.secureRenegotiation', why: 'node:tls does not expose the renegotiation_info extension' },
+  { path: 'tls.compression', why: 'node:tls does not expose the compression method' },
+];
+
 export const CLIENT_CAPABILITIES: Readonly<Record<ClientName, ClientCapabilities>> = {
   raw: {
     cannotDo: [],
-    cannotObserve: [
-      { path: 'tls.secureRenegotiation', why: 'node:tls does not expose the renegotiation_info extension' },
-      { path: 'tls.compression', why: 'node:tls does not expose the compression method' },
-    ],
+    cannotObserve: NODE_TLS_BLIND_SPOTS,
   },
   nodemailer: {
     cannotDo: ['plaintextProbe', 'forceStarttls', 'stopAfter', 'injectAfterStarttls', 'renegotiate', 'resume'],
     cannotObserve: [
-      { path: 'tls.secureRenegotiation', why: 'node:tls does not expose the renegotiation_info extension' },
-      { path: 'tls.compression', why: 'node:tls does not expose the compression method' },
+      ...NODE_TLS_BLIND_SPOTS,
       { path: 'probe', why: 'nodemailer sends no command of our choosing before TLS' },
       { path: 'injection', why: 'nodemailer cannot inject a command after STARTTLS' },
       { path: 'renegotiation', why: 'nodemailer cannot renegotiate' },

@@ -1,4 +1,5 @@
 import tls from 'node:tls';
+import { settleOnEvent } from '../core/settle-on-event.js';
 import { LabError } from '../core/errors.js';
 import { withTimeout } from '../core/timeouts.js';
 import { tlsErrorMessage } from './node-tls.js';
@@ -42,33 +43,19 @@ export function handshakeError(e: Error & { code?: string }): LabError {
  */
 export function tlsHandshake(connect: tls.ConnectionOptions, o: HandshakeOptions): Promise<tls.TLSSocket> {
   let socket: tls.TLSSocket | undefined;
-  const established = new Promise<tls.TLSSocket>((resolve, reject) => {
-    try {
-      socket = tls.connect(connect);
-    } catch (e) {
-      // Thrown before a byte is sent: our own TLS library cannot offer what was asked.
-      reject(new LabError('ECLIENT_CAPABILITY', `the client cannot offer this: ${(e as Error).message}`, { stage: 'handshake' }));
-      return;
-    }
-    const s = socket;
-    s.on('error', () => undefined);
-    o.onSocket?.(s);
-    const onError = (e: Error & { code?: string }) => {
-      s.off('close', onClose);
-      reject(handshakeError(e));
-    };
-    const onClose = () => {
-      s.off('error', onError);
-      reject(new LabError('ETLS', 'the server closed the connection during the TLS handshake', { stage: 'handshake' }));
-    };
-    s.once('error', onError);
-    s.once('close', onClose);
-    s.once('secureConnect', () => {
-      s.off('error', onError);
-      s.off('close', onClose);
-      resolve(s);
+  let established: Promise<tls.TLSSocket>;
+  try {
+    socket = tls.connect(connect);
+    socket.on('error', () => undefined);
+    o.onSocket?.(socket);
+    established = settleOnEvent(socket, 'secureConnect', {
+      error: handshakeError,
+      close: () => new LabError('ETLS', 'the server closed the connection during the TLS handshake', { stage: 'handshake' }),
     });
-  });
+  } catch (e) {
+    // Thrown before a byte is sent: our own TLS library cannot offer what was asked.
+    established = Promise.reject(new LabError('ECLIENT_CAPABILITY', `the client cannot offer this: ${(e as Error).message}`, { stage: 'handshake' }));
+  }
   return withTimeout(o.name ?? 'tls-handshake', o.timeoutMs, established, { stage: 'handshake' }).catch((err: unknown) => {
     socket?.destroy();
     throw err;
