@@ -94,8 +94,6 @@ function asTransportError(err: unknown): unknown {
   });
 }
 
-/** SMTP replies over one stream: the lab's one SmtpSession (the name is kept for the probe's code). */
-export type SmtpLink = SmtpSession;
 
 export { capabilitiesOf };
 
@@ -195,7 +193,7 @@ export interface CompletedHandshake {
   readonly bannerInTls: SmtpReply | null;
   readonly capabilitiesAfter: readonly string[] | null;
   /** SMTP over the TLS socket, for more commands (NOOP after a renegotiation); null in plain mode. */
-  readonly link: SmtpLink | null;
+  readonly link: SmtpSession | null;
 }
 
 /**
