@@ -3,7 +3,7 @@ import { LabError, asLabError } from '../core/errors.js';
 import { materializeCertificates, type MaterializedCerts } from '../certs/materialize.js';
 import { effectiveConfig, type EffectiveConfig } from '../postfix/effective-config.js';
 import type { PostfixLogEvent } from '../postfix/log-parser.js';
-import { parseMasterCf } from '../postfix/master-cf.js';
+import { parseMasterCf, serviceTlsMode } from '../postfix/master-cf.js';
 import type { StartedPostfixContainer } from '../postfix/postfix-container.js';
 import { DEFAULT_NODES, type LabNodeKind, type Scenario } from '../scenario/types.js';
 import type { LabClientContainer } from './client-container.js';
@@ -124,12 +124,17 @@ export class ScenarioSession {
 
   private readonly probes = new Map<string, Promise<ProbeResult>>();
 
+  /** How a client reaches TLS on one of the scenario's services: wrapper mode (implicit) or STARTTLS, as Postfix will run it. */
+  serviceMode(service: string): 'implicit' | 'starttls' {
+    return serviceTlsMode(parseMasterCf(this.config.masterCf, 'master.cf'), service, this.config.items);
+  }
+
   /** The service's TLS surface from `probe`, enumerated once per scenario and service. */
   enumeration(service: string): Promise<ProbeResult> {
     let p = this.probes.get(service);
     if (!p) {
       const ep = this.postfix.endpoint(service);
-      p = probe({ host: ep.host, port: ep.port, mode: ep.service === 'smtps' || ep.port === 465 ? 'implicit' : 'starttls' }, { scope: 'enumeration' });
+      p = probe({ host: ep.host, port: ep.port, mode: this.serviceMode(service) }, { scope: 'enumeration' });
       this.probes.set(service, p);
     }
     return p;

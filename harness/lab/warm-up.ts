@@ -2,7 +2,7 @@ import net from 'node:net';
 import { deepFreeze } from '../core/freeze.js';
 import { withTimeout } from '../core/timeouts.js';
 import type { MainCfItem } from '../postfix/main-cf.js';
-import { listeningPorts, type MasterCfEntry } from '../postfix/master-cf.js';
+import { isWrapperMode, listeningPorts, type MasterCfEntry } from '../postfix/master-cf.js';
 import type { PostfixLogEvent } from '../postfix/log-parser.js';
 import type { StartedPostfixContainer } from '../postfix/postfix-container.js';
 
@@ -51,22 +51,14 @@ export interface WarmUpReport {
   readonly connections: readonly WarmUpConnection[];
 }
 
-const WRAPPER_OVERRIDE = /(?:^|\s)-o\s+\{?\s*smtpd_tls_wrappermode\s*=\s*(\S+?)\s*\}?(?=\s|$)/m;
-
-function yes(value: string): boolean {
-  return /^(yes|true|1)$/i.test(value.trim());
-}
-
 /** The inet services run by smtpd (not postscreen or others), with whether each is wrapper-mode. */
 export function smtpdInetServices(master: readonly MasterCfEntry[], main: readonly MainCfItem[]): WarmUpService[] {
-  const global = main.filter((i) => i.kind === 'param' && i.name === 'smtpd_tls_wrappermode').map((i) => (i.kind === 'param' ? i.value : '')).pop();
   const out: WarmUpService[] = [];
   for (const entry of master) {
     if (entry.type !== 'inet' || entry.fields[7] !== 'smtpd') continue;
     const [listening] = listeningPorts([entry]);
     if (!listening) continue;
-    const override = WRAPPER_OVERRIDE.exec(entry.text)?.[1];
-    out.push({ ...listening, wrapper: yes(override ?? global ?? 'no') });
+    out.push({ ...listening, wrapper: isWrapperMode(entry, main) });
   }
   return out;
 }

@@ -70,15 +70,25 @@ export function listeningPorts(entries: readonly MasterCfEntry[]): { service: st
   return out;
 }
 
+const WRAPPER_OVERRIDE = /(?:^|\s)-o\s+\{?\s*smtpd_tls_wrappermode\s*=\s*(\S+?)\s*\}?(?=\s|$)/m;
+
 /**
- * How a client reaches TLS on an inet service: 'implicit' for a wrapper-mode service
- * (smtpd_tls_wrappermode=yes, or the well-known 465), else 'starttls'. `service` is a
- * master.cf service name or a port.
+ * Whether an inet entry runs in wrapper mode (TLS from the first byte, as on 465): its own
+ * `-o smtpd_tls_wrappermode=…`, else main.cf's `smtpd_tls_wrappermode`, else no. Only the
+ * setting decides: a service on port 465 without it speaks STARTTLS.
  */
-export function serviceTlsMode(entries: readonly MasterCfEntry[], service: string): 'implicit' | 'starttls' {
-  const ports = listeningPorts(entries);
-  const hit = ports.find((p) => p.service === service || String(p.port) === service);
+export function isWrapperMode(entry: MasterCfEntry, mainCf: readonly { readonly kind: string; readonly name?: string; readonly value?: string }[] = []): boolean {
+  const global = mainCf.filter((i) => i.kind === 'param' && i.name === 'smtpd_tls_wrappermode').map((i) => i.value ?? '').pop();
+  const value = WRAPPER_OVERRIDE.exec(entry.text)?.[1] ?? global ?? 'no';
+  return /^(yes|true|1)$/i.test(value.trim());
+}
+
+/**
+ * How a client reaches TLS on an inet service (a master.cf service name or a port):
+ * 'implicit' for a wrapper-mode service, else 'starttls'.
+ */
+export function serviceTlsMode(entries: readonly MasterCfEntry[], service: string, mainCf: Parameters<typeof isWrapperMode>[1] = []): 'implicit' | 'starttls' {
+  const hit = listeningPorts(entries).find((p) => p.service === service || String(p.port) === service);
   const entry = hit ? entries.find((e) => e.type === 'inet' && e.service === hit.service) : undefined;
-  if (entry && /-o\s+smtpd_tls_wrappermode=yes\b/.test(entry.text)) return 'implicit';
-  return hit?.port === 465 || service === 'smtps' || service === 'submissions' ? 'implicit' : 'starttls';
+  return entry && isWrapperMode(entry, mainCf) ? 'implicit' : 'starttls';
 }

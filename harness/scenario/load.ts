@@ -173,8 +173,9 @@ export function loadScenario(dir: string): Scenario {
       })
     : [];
   // A service's default way to TLS (wrapper mode or STARTTLS) comes from the master.cf Postfix will run.
-  const master = parseMasterCf(effectiveConfig({ mainCf, masterCf }, `scenario ${id}`).masterCf, 'master.cf');
-  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service), services: listeningPorts(master) };
+  const effective = effectiveConfig({ mainCf, masterCf }, `scenario ${id}`);
+  const master = parseMasterCf(effective.masterCf, 'master.cf');
+  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master) };
   const checks = r.field('checks').list().map((c) => readCheck(c, ctx));
   if (checks.length === 0) r.field('checks').fail('at least one check');
   const ids = new Set<string>();

@@ -208,6 +208,12 @@ describe('scenario files: a mistake in a check is an error when the file loads, 
     expect(e.message).toMatch(/checks\[0\]\.service: expected a service of this scenario's master\.cf \(smtp\/25/);
   });
 
+  it('a check reaches TLS as Postfix runs the service: implicit only where smtpd_tls_wrappermode says so', () => {
+    const master = '4650 inet n - n - - smtpd\n  -o smtpd_tls_wrappermode=yes\n465 inet n - n - - smtpd\n';
+    const dir = make('wrapper-modes', { ...valid(), postfix: { mainCf: 'main.cf', masterCf: 'master.cf' }, checks: [{ id: 'w', title: 'w', service: '4650', expect: { 'tls.protocol': 'TLSv1.3' } }, { id: 's', title: 's', service: '465', expect: { 'tls.protocol': 'TLSv1.3' } }] }, undefined, { 'master.cf': master });
+    expect(loadScenario(dir).checks.map((c) => (c.kind === 'client-handshake' ? [c.id, c.mode] : null))).toEqual([['w', 'implicit'], ['s', 'starttls']]);
+  });
+
   it('list paths by index and length resolve', () => {
     expect(loadScenario(make('list-paths', withCheck({ expect: { 'capabilities.afterTls.length': { atLeast: 1 }, 'banner.lines.0': { matches: 'ESMTP' } } }))).checks).toHaveLength(1);
   });

@@ -1,7 +1,6 @@
 import type { ProbeVersion } from '../../../enum/cipher-suites.js';
 import { buildClientHello } from '../../../enum/client-hello.js';
 import { DEFAULT_PROBE_TIMEOUTS, exchangeHello, openForTls } from '../../../enum/starttls-transport.js';
-import { parseMasterCf, serviceTlsMode } from '../../../postfix/master-cf.js';
 import { inboundSmtpd } from '../../log-correlation.js';
 import { expectationAssertions, serverLogAssertions } from '../../server-log.js';
 import { suiteName } from '../enumeration/run.js';
@@ -18,7 +17,7 @@ export const runOfferOnly: CheckRunner<OfferOnlyCheck> = async (session, check, 
   const ep = session.postfix.endpoint(check.service);
   const log = session.postfix.log;
   const since = log.size;
-  const opened = await openForTls({ host: ep.host, port: ep.port, mode: serviceTlsMode(parseMasterCf(session.config.masterCf, 'master.cf'), check.service) }, { ehloName: 'client.lab.test', timeouts: DEFAULT_PROBE_TIMEOUTS });
+  const opened = await openForTls({ host: ep.host, port: ep.port, mode: session.serviceMode(check.service) }, { ehloName: 'client.lab.test', timeouts: DEFAULT_PROBE_TIMEOUTS });
   const address = opened.socket.localAddress ?? null;
   let answer: HelloAnswerView;
   try {
