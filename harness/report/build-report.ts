@@ -1,5 +1,5 @@
 import { deepFreeze } from '../core/freeze.js';
-import { REPORT_SCHEMA, type CheckResult, type Counts, type ExitCode, type Report, type ScenarioRecord, type ScenarioStatus } from './types.js';
+import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type CheckResult, type Counts, type ExitCode, type Report, type ScenarioRecord, type ScenarioStatus } from './types.js';
 
 export function scenarioStatus(checks: readonly CheckResult[], startError: boolean): ScenarioStatus {
   if (checks.some((c) => c.status === 'fail')) return 'fail';
@@ -44,6 +44,7 @@ export function buildReport(input: ReportInput): Report {
   if (scenarios.length === 0 && infra.length === 0) infra.push('no scenario ran');
   return deepFreeze({
     schema: REPORT_SCHEMA,
+    schemaVersion: REPORT_SCHEMA_VERSION,
     run: {
       id: input.runId,
       startedAt: input.startedAt.toISOString(),

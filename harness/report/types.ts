@@ -8,6 +8,12 @@ import type { LabErrorRecord } from '../core/errors.js';
 import type { CheckResult, CheckStatus, Finding } from '../checks/result.js';
 
 export const REPORT_SCHEMA = 'smtp-tls-lab/report@1';
+/**
+ * The version of report.json's layout, as a number readers can compare (`diff` refuses another
+ * one). Bumped with the @N of REPORT_SCHEMA whenever harness/report/report.schema.json changes
+ * in a way a reader must know about.
+ */
+export const REPORT_SCHEMA_VERSION = 1;
 
 /** A scenario is inconclusive only when none of its checks could give a verdict. */
 export type ScenarioStatus = 'pass' | 'fail' | 'error' | 'inconclusive';
@@ -46,6 +52,7 @@ export type ExitCode = 0 | 1 | 2;
 
 export interface Report {
   readonly schema: typeof REPORT_SCHEMA;
+  readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
   readonly run: {
     readonly id: string;
     readonly startedAt: string;
