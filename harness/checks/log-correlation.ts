@@ -76,3 +76,37 @@ export function firstReceivedHeader(message: string): string | null {
   const m = /^Received:[^\n]*(?:\n[ \t][^\n]*)*/im.exec(message.replace(/\r\n/g, '\n'));
   return m ? m[0].replace(/\n[ \t]+/g, ' ') : null;
 }
+
+type DeliveryEvent = Extract<PostfixLogEvent, { type: 'delivery' }>;
+
+/**
+ * The sending side: smtp(8) logs the server's address, never its own port, so an outbound
+ * check pairs by queue id. A message's lines are those naming its queue id; the session that
+ * carried one recipient is the delivering process's own lines (same program and pid) before
+ * its delivery line, back to where that process last delivered through another relay (one
+ * smtp process runs one session at a time, and may run several in a row).
+ */
+export const outboundQueue = {
+  name: 'queue id, and the delivering smtp process by pid',
+  /** The session lines (TLS summary, verification, STARTTLS offer …) of the process that logged `delivery`. */
+  session(log: PostfixLog, delivery: DeliveryEvent, since: number): PostfixLogEvent[] {
+    const events = log.since(since);
+    const end = events.indexOf(delivery);
+    if (end < 0) return [];
+    const out: PostfixLogEvent[] = [];
+    for (let i = end - 1; i >= 0; i--) {
+      const e = events[i]!;
+      if (e.program !== delivery.program || e.pid !== delivery.pid) continue;
+      if (e.type === 'delivery' && e.relay !== delivery.relay) break;
+      out.unshift(e);
+    }
+    return [...out, delivery];
+  },
+  /** Every line of the message (by queue id) and of the sessions that delivered it. */
+  events(log: PostfixLog, queueId: string, since: number): PostfixLogEvent[] {
+    const events = log.since(since);
+    const deliveries = events.filter((e): e is DeliveryEvent => e.type === 'delivery' && e.queueId === queueId);
+    const sessions = new Set(deliveries.flatMap((d) => outboundQueue.session(log, d, since)));
+    return events.filter((e) => sessions.has(e) || ('queueId' in e && e.queueId === queueId) || e.raw.includes(`: ${queueId}: `));
+  },
+} as const;

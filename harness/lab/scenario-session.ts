@@ -81,8 +81,9 @@ export class ScenarioSession {
     const undo: (() => Promise<unknown> | unknown)[] = [];
     try {
       const nodes = scenario.nodes ?? DEFAULT_NODES;
-      const mx = nodes.find((n) => n.kind === 'postfix');
-      if (!mx) throw new LabError('ESCENARIO', `scenario ${scenario.id}: nodes: no postfix node (every scenario tests a Postfix)`);
+      // The Postfix under test is the one that runs the scenario's own postfix block (the others bring their own files).
+      const mx = nodes.find((n) => n.kind === 'postfix' && !n.postfix);
+      if (!mx) throw new LabError('ESCENARIO', `scenario ${scenario.id}: nodes: no postfix node without its own "postfix" block (every scenario tests a Postfix)`);
       // Passwords are made here, written only to the 0600 secrets file the container reads, and
       // kept in memory for the checks; no report, log excerpt or transcript holds them.
       const saslPasswords = new Map(scenario.saslUsers.map((u) => [u, randomBytes(18).toString('base64url')]));

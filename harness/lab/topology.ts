@@ -1,9 +1,11 @@
 import { LabError } from '../core/errors.js';
 import type { MaterializedCerts } from '../certs/materialize.js';
-import { checkNodeIdentity, type LabContainer, type LabHostEntry, type StartedLabContainer } from '../engine/lab-container.js';
+import { checkNodeIdentity, type LabContainer, type LabHostEntry, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { LabNetwork } from '../engine/lab-network.js';
 import type { EffectiveConfig } from '../postfix/effective-config.js';
 import { PostfixContainer, type StartedPostfixContainer } from '../postfix/postfix-container.js';
+import { effectiveConfig } from '../postfix/effective-config.js';
+import { SmtpPeer, type StartedSmtpPeer } from '../peer/smtp-peer.js';
 import type { LabNodeKind, LabNodeSpec, Scenario } from '../scenario/types.js';
 import { ClientContainer, type LabClientContainer } from './client-container.js';
 
@@ -20,10 +22,23 @@ export interface NodeStartContext {
   readonly config: EffectiveConfig;
 }
 
+/** What every started node is, container or not: the topology stops it and the bench reads its steps. */
+export interface StartedLabNode {
+  readonly node: LabNodeIdentity;
+  readonly address: string;
+  readonly startSteps: readonly StartStep[];
+  stop(): Promise<unknown>;
+}
+
 /** One kind of lab node: how to build and start it. */
-export interface NodeKind<Started extends StartedLabContainer = StartedLabContainer> {
+export interface NodeKind<Started extends StartedLabNode = StartedLabNode> {
   /** What the kind is, for errors and docs. */
   readonly about: string;
+  /**
+   * 'container': a lab container at <subnet>.<hostNumber>. 'host': runs in the harness's own
+   * process, listening on the network's gateway address (.1), which only the network's nodes reach.
+   */
+  readonly placement: 'container' | 'host';
   /** At most this many nodes of the kind in one scenario, or null for any number. */
   readonly maxPerScenario: number | null;
   start(ctx: NodeStartContext): Promise<Started>;
@@ -33,6 +48,7 @@ export interface NodeKind<Started extends StartedLabContainer = StartedLabContai
 export interface StartedNodeByKind {
   postfix: StartedPostfixContainer;
   client: LabClientContainer;
+  'smtp-peer': StartedSmtpPeer;
 }
 
 /** Puts a LabContainer builder of any kind in its place: scenario, node, network, the others' hostnames. */
@@ -46,15 +62,18 @@ function placed<B extends LabContainer>(builder: B, ctx: NodeStartContext): B {
  */
 export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKind[K]> } = {
   postfix: {
-    about: "lab Postfix; its config is the scenario's postfix block",
-    // One for now: the scenario file has one postfix block. Per-node configs come with the outbound lab.
-    maxPerScenario: 1,
+    about: "lab Postfix; the one under test runs the scenario's postfix block, any other its node's own postfix block",
+    placement: 'container',
+    maxPerScenario: null,
     start: (ctx) => {
+      const own = ctx.node.postfix ?? null;
+      const config = own ? effectiveConfig(own, `scenario ${ctx.scenario.id}, node ${ctx.node.name}`) : ctx.config;
+      const files = own ?? ctx.scenario;
       let builder = placed(new PostfixContainer(ctx.image), ctx)
-        .withMainCf(ctx.config.mainCf, ctx.scenario.mainCf.file)
-        .withMasterCf(ctx.config.masterCf, ctx.scenario.masterCf?.file ?? 'master.cf (lab base)')
+        .withMainCf(config.mainCf, files.mainCf.file)
+        .withMasterCf(config.masterCf, files.masterCf?.file ?? 'master.cf (lab base)')
         .withTlsDirectory(ctx.certs.dir);
-      for (const m of ctx.scenario.maps) {
+      for (const m of files.maps) {
         // Fingerprints of this run's certificates (e.g. for relay_clientcerts) are filled in here.
         const content = m.text.replace(/\{\{sha256:([^}]*)\}\}/g, (_, name: string) => ctx.certs.pairs.get(name)!.sha256);
         builder = builder.withMapFile({ name: m.name, content, postmap: m.postmap, fileContents: m.fileContents });
@@ -64,10 +83,32 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
   },
   client: {
     about: 'lab client container (openssl s_client with the lab image\'s OpenSSL), idle until a check execs into it',
+    placement: 'container',
     maxPerScenario: null,
     start: (ctx) => placed(new ClientContainer(ctx.image), ctx).start(),
   },
+  'smtp-peer': {
+    about: 'capturing SMTP/LMTP peer (smtp-server in the harness process, on the network gateway); records what a lab Postfix sends it, ClientHello included',
+    placement: 'host',
+    maxPerScenario: null,
+    start: (ctx) => {
+      const spec = ctx.node.peer;
+      if (!spec) throw new LabError('ESCENARIO', `scenario ${ctx.scenario.id}: node ${ctx.node.name}: an smtp-peer node needs "peer" settings`);
+      const peer = new SmtpPeer(spec, ctx.node, ctx.scenario.id).withBindAddress(ctx.network.gateway);
+      if (spec.certificate) {
+        const pair = ctx.certs.pairs.get(spec.certificate);
+        if (!pair) throw new LabError('ESCENARIO', `scenario ${ctx.scenario.id}: node ${ctx.node.name}: no certificate '${spec.certificate}' (certificates: ${[...ctx.certs.pairs.keys()].join(', ')})`);
+        peer.withKeyPair(pair);
+      }
+      return peer.start();
+    },
+  },
 };
+
+/** Where a node is reached: its fixed container address, or the gateway for a node on the host. */
+export function nodeAddress(network: LabNetwork, node: LabNodeSpec): string {
+  return NODE_KINDS[node.kind].placement === 'host' ? network.gateway : network.address(node.hostNumber);
+}
 
 /**
  * The scenario's nodes checked and put in start order (dependencies first, otherwise as
@@ -84,12 +125,16 @@ export function planTopology(scenarioId: string, nodes: readonly LabNodeSpec[]):
   const numbers = new Map<number, string>();
   for (const n of nodes) {
     if (!Object.hasOwn(NODE_KINDS, n.kind)) bad(`node ${n.name}: unknown kind '${n.kind}' (known: ${Object.keys(NODE_KINDS).join(', ')})`);
-    checkNodeIdentity(n, `scenario ${scenarioId}: nodes`);
+    const onHost = NODE_KINDS[n.kind].placement === 'host';
+    // A node on the host has no address of its own (it is at the gateway); its identity is checked without one.
+    checkNodeIdentity(onHost ? { ...n, hostNumber: 10 } : n, `scenario ${scenarioId}: nodes`);
     if (byName.has(n.name)) bad(`two nodes are named ${n.name}`);
     byName.set(n.name, n);
-    const other = numbers.get(n.hostNumber);
-    if (other) bad(`nodes ${other} and ${n.name} have the same hostNumber ${n.hostNumber}`);
-    numbers.set(n.hostNumber, n.name);
+    if (!onHost) {
+      const other = numbers.get(n.hostNumber);
+      if (other) bad(`nodes ${other} and ${n.name} have the same hostNumber ${n.hostNumber}`);
+      numbers.set(n.hostNumber, n.name);
+    }
     for (const h of n.hostnames) {
       const owner = owners.get(h);
       if (owner) bad(`hostname ${h} belongs to both ${owner} and ${n.name}`);
@@ -99,6 +144,13 @@ export function planTopology(scenarioId: string, nodes: readonly LabNodeSpec[]):
   for (const [kind, def] of Object.entries(NODE_KINDS) as [LabNodeKind, NodeKind][]) {
     const count = nodes.filter((n) => n.kind === kind).length;
     if (def.maxPerScenario !== null && count > def.maxPerScenario) bad(`${count} nodes of kind ${kind}; at most ${def.maxPerScenario} (${def.about})`);
+  }
+  const peerPorts = new Map<number, string>();
+  for (const n of nodes) {
+    if (n.kind !== 'smtp-peer' || !n.peer) continue;
+    const other = peerPorts.get(n.peer.port);
+    if (other) bad(`peers ${other} and ${n.name} both listen on port ${n.peer.port} of the gateway; give one another "port"`);
+    peerPorts.set(n.peer.port, n.name);
   }
   for (const n of nodes) {
     for (const d of n.dependsOn) {
@@ -125,7 +177,7 @@ export function planTopology(scenarioId: string, nodes: readonly LabNodeSpec[]):
  * never throws, what it could not remove.
  */
 export class Topology {
-  private readonly starts = new Map<string, Promise<StartedLabContainer>>();
+  private readonly starts = new Map<string, Promise<StartedLabNode>>();
   private stopping = false;
 
   private constructor(
@@ -168,7 +220,7 @@ export class Topology {
 
   /** Every node's lab hostnames at its fixed address. */
   get hosts(): readonly LabHostEntry[] {
-    return this.nodes.flatMap((n) => n.hostnames.map((hostname) => ({ hostname, address: this.network.address(n.hostNumber) })));
+    return this.nodes.flatMap((n) => n.hostnames.map((hostname) => ({ hostname, address: nodeAddress(this.network, n) })));
   }
 
   spec(name: string): LabNodeSpec {
@@ -195,7 +247,12 @@ export class Topology {
     return p as Promise<StartedNodeByKind[K]>;
   }
 
-  private async startNode(spec: LabNodeSpec): Promise<StartedLabContainer> {
+  /** The nodes of a kind, in start order. */
+  ofKind(kind: LabNodeKind): readonly LabNodeSpec[] {
+    return this.nodes.filter((n) => n.kind === kind);
+  }
+
+  private async startNode(spec: LabNodeSpec): Promise<StartedLabNode> {
     await Promise.all(spec.dependsOn.map((d) => this.node(d)));
     const kind = NODE_KINDS[spec.kind] as NodeKind;
     return kind.start({ ...this.base, node: spec, network: this.network, hosts: this.hosts });
@@ -207,7 +264,7 @@ export class Topology {
     const problems: string[] = [];
     await Promise.all(
       [...this.starts].map(async ([name, starting]) => {
-        let node: StartedLabContainer;
+        let node: StartedLabNode;
         try {
           node = await starting;
         } catch {

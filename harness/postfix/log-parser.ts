@@ -11,6 +11,9 @@
  *  - smtpd's "connect from %s", "disconnect from %s%s" (command counts), "lost connection after %s from %s",
  *    "SSL_accept error from %s: %d", "%s: client=%s"
  *  - the delivery agents' "%s: to=<%s>, relay=%s, delay=%s, delays=%s, dsn=%s, status=%s (%s)"
+ *  - the queue's life: cleanup's "%s: message-id=%s", qmgr's "%s: from=<%s>, size=%ld, nrcpt=%d" and "%s: removed"
+ *  - smtp(8) as a TLS client: "Host offered STARTTLS: [%s]" (smtp_tls_note_starttls_offer), and
+ *    tls_verify.c's "%s certificate verification failed for %s: %s" / "certificate verification failed for %s: %s"
  *  - "warning: ...", "fatal: ...", "panic: ...", master's "daemon started -- version %s"
  *  - the lab entrypoint's own "lab-entrypoint: ..." and "lab-isolate: ..." lines and postconf's complaints.
  *
@@ -74,6 +77,11 @@ export type PostfixLogEvent =
       readonly reason: string;
     })
   | (Base & { readonly type: 'reject'; readonly queueId: string | null; readonly stage: string; readonly peer: Peer; readonly reply: string })
+  | (Base & { readonly type: 'queue-message-id'; readonly queueId: string; readonly messageId: string })
+  | (Base & { readonly type: 'queue-from'; readonly queueId: string; readonly from: string; readonly size: number; readonly nrcpt: number })
+  | (Base & { readonly type: 'queue-removed'; readonly queueId: string })
+  | (Base & { readonly type: 'starttls-offered'; readonly host: string })
+  | (Base & { readonly type: 'tls-verify-failed'; readonly peer: Peer; readonly reason: string })
   | (Base & { readonly type: 'warning' | 'fatal' | 'panic'; readonly text: string })
   // smtpd_tls_loglevel >= 2: handshake states ("SSL_accept:SSLv3/TLS write server hello"),
   // alerts ("SSL3 alert write:warning:no renegotiation"), session cache and ticket lines, and
@@ -175,6 +183,13 @@ function parseMessage(base: Base, msg: string): PostfixLogEvent {
       status: m[6] as 'sent',
       reason: m[7]!,
     };
+  if ((m = /^([0-9A-Za-z]+): message-id=<?([^<>\s]*)>?$/.exec(msg))) return { ...base, type: 'queue-message-id', queueId: m[1]!, messageId: m[2]! };
+  if ((m = /^([0-9A-Za-z]+): from=<([^>]*)>, size=(\d+), nrcpt=(\d+)/.exec(msg)))
+    return { ...base, type: 'queue-from', queueId: m[1]!, from: m[2]!, size: Number(m[3]), nrcpt: Number(m[4]) };
+  if ((m = /^([0-9A-Za-z]+): removed$/.exec(msg))) return { ...base, type: 'queue-removed', queueId: m[1]! };
+  if ((m = /^Host offered STARTTLS: \[(.*)\]$/.exec(msg))) return { ...base, type: 'starttls-offered', host: m[1]! };
+  if ((m = new RegExp(`^(?:\\S+ )?certificate verification failed for ${PEER}: (.*)$`, 's').exec(msg)))
+    return { ...base, type: 'tls-verify-failed', peer: peer(m[1]!, m[2]!, m[3]), reason: m[4]! };
   if ((m = new RegExp(`^(?:([0-9A-Za-z]+|NOQUEUE): )?reject: (\\S+) from ${PEER}: (.*)$`, 's').exec(msg)))
     return {
       ...base,
@@ -262,6 +277,11 @@ export const LOG_EVENT_SHAPES: { readonly [T in PostfixLogEventType]: Shape<Post
   'queue-client': { ...BASE_SHAPE, queueId: 'leaf', peer: PEER_SHAPE },
   delivery: { ...BASE_SHAPE, queueId: 'leaf', to: 'leaf', relay: 'leaf', delay: 'leaf', dsn: 'leaf', status: 'leaf', reason: 'leaf' },
   reject: { ...BASE_SHAPE, queueId: 'leaf', stage: 'leaf', peer: PEER_SHAPE, reply: 'leaf' },
+  'queue-message-id': { ...BASE_SHAPE, queueId: 'leaf', messageId: 'leaf' },
+  'queue-from': { ...BASE_SHAPE, queueId: 'leaf', from: 'leaf', size: 'leaf', nrcpt: 'leaf' },
+  'queue-removed': { ...BASE_SHAPE, queueId: 'leaf' },
+  'starttls-offered': { ...BASE_SHAPE, host: 'leaf' },
+  'tls-verify-failed': { ...BASE_SHAPE, peer: PEER_SHAPE, reason: 'leaf' },
   warning: TEXT_SHAPE,
   fatal: TEXT_SHAPE,
   panic: TEXT_SHAPE,

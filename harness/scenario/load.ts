@@ -6,14 +6,15 @@ import { readCheck } from '../checks/kinds/specs.js';
 import { effectiveConfig } from '../postfix/effective-config.js';
 import { listeningPorts, parseMasterCf, serviceTlsMode } from '../postfix/master-cf.js';
 import { Reader, ScenarioFileError } from './validate.js';
-import { DEFAULT_NODES, type BreakItSpec, type CertificateSpec, type LabNodeSpec, type MapSpec, type Scenario } from './types.js';
+import { DEFAULT_NODES, type BreakItSpec, type CertificateSpec, type LabNodeSpec, type MapSpec, type NodePostfixFiles, type Scenario } from './types.js';
+import { DEFAULT_PEER_SPEC, PEER_TLS_VERSIONS, type SmtpPeerSpec } from '../peer/peer-spec.js';
 import { checkReferences } from './references.js';
 import { applyBreakIt } from './break-it.js';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_FILE_BYTES = 256 * 1024;
-const PARAM = /^[a-z][a-z0-9_]*$/;
+const PARAM = /^[a-z][A-Za-z0-9_]*$/;
 
 /** Read a file the scenario names. Only plain names inside the scenario folder: no paths, no "..". */
 function readScenarioFile(dir: string, scenarioFile: string, r: Reader): { file: string; text: string } {
@@ -49,24 +50,82 @@ function readCertificates(r: Reader): CertificateSpec[] {
   });
 }
 
-function readNodes(r: Reader): LabNodeSpec[] {
+function readPostfixFiles(dir: string, file: string, pf: Reader): NodePostfixFiles {
+  pf.object(['mainCf', 'masterCf', 'maps']);
+  return {
+    mainCf: readScenarioFile(dir, file, pf.field('mainCf')),
+    masterCf: pf.has('masterCf') ? readScenarioFile(dir, file, pf.field('masterCf')) : null,
+    maps: pf.has('maps') ? readMaps(dir, file, pf.field('maps')) : [],
+  };
+}
+
+function readMaps(dir: string, file: string, r: Reader): MapSpec[] {
+  return r.list().map((m) => {
+    m.object(['file', 'postmap', 'fileContents']);
+    const f = readScenarioFile(dir, file, m.field('file'));
+    return {
+      name: path.basename(f.file),
+      file: f.file,
+      text: f.text,
+      postmap: m.has('postmap') ? m.field('postmap').oneOf(['hash', 'btree', 'cdb', 'lmdb', 'texthash'] as const) : null,
+      fileContents: m.has('fileContents') ? m.field('fileContents').boolean() : false,
+    };
+  });
+}
+
+function readPeer(r: Reader, certNames: readonly string[]): SmtpPeerSpec {
+  r.object(['port', 'protocol', 'starttls', 'certificate', 'sendChain', 'tls', 'greetingName']);
+  const d = DEFAULT_PEER_SPEC;
+  const starttls = r.has('starttls') ? r.field('starttls').boolean() : d.starttls;
+  const certificate = r.has('certificate') ? r.field('certificate').oneOf(certNames.length ? certNames : ['(no certificate in this scenario)']) : null;
+  if (starttls && !certificate) (r.has('starttls') ? r.field('starttls') : r).fail('a "certificate" for a peer that offers STARTTLS', `name one of the scenario's certificates (${certNames.join(', ') || 'add one under "certificates"'}), or set "starttls": false`);
+  const t = r.has('tls') ? r.field('tls').object(['minVersion', 'maxVersion', 'ciphers', 'ciphersuites', 'groups', 'requestClientCertificate']) : null;
+  const tls = {
+    minVersion: t?.has('minVersion') ? t.field('minVersion').oneOf(PEER_TLS_VERSIONS) : d.tls.minVersion,
+    maxVersion: t?.has('maxVersion') ? t.field('maxVersion').oneOf(PEER_TLS_VERSIONS) : d.tls.maxVersion,
+    ciphers: t?.has('ciphers') ? t.field('ciphers').string() : null,
+    ciphersuites: t?.has('ciphersuites') ? t.field('ciphersuites').string() : null,
+    groups: t?.has('groups') ? t.field('groups').string(/^[A-Za-z0-9_:-]+$/, "OpenSSL group names separated by ':' (X25519:P-256)") : null,
+    requestClientCertificate: t?.has('requestClientCertificate') ? t.field('requestClientCertificate').boolean() : false,
+  };
+  if (PEER_TLS_VERSIONS.indexOf(tls.minVersion) > PEER_TLS_VERSIONS.indexOf(tls.maxVersion)) t!.field('minVersion').fail(`a version no newer than maxVersion (${tls.maxVersion})`);
+  return {
+    port: r.has('port') ? r.field('port').number(1, 65535) : d.port,
+    protocol: r.has('protocol') ? r.field('protocol').oneOf(['smtp', 'lmtp'] as const) : d.protocol,
+    starttls,
+    certificate,
+    sendChain: r.has('sendChain') ? r.field('sendChain').boolean() : d.sendChain,
+    tls,
+    greetingName: r.has('greetingName') ? r.field('greetingName').string(/^[a-z0-9.-]+$/, 'a host name') : null,
+  };
+}
+
+function readNodes(r: Reader, dir: string, file: string, certNames: readonly string[]): LabNodeSpec[] {
   if (!r.has('nodes')) return [...DEFAULT_NODES];
   const list = r.field('nodes').list();
   const nodes = list.map((n) => {
-    n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy']);
+    n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy', 'postfix', 'peer']);
+    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer'] as const);
+    if (n.has('postfix') && kind !== 'postfix') n.field('postfix').fail('no "postfix" block on a node that is not kind postfix');
+    if (n.has('peer') && kind !== 'smtp-peer') n.field('peer').fail('no "peer" block on a node that is not kind smtp-peer');
+    // A peer runs on the host, at the network's gateway: it has no host number of its own.
+    if (kind === 'smtp-peer' && n.has('hostNumber')) n.field('hostNumber').fail('no hostNumber on an smtp-peer node (it listens on the gateway address, .1)', 'remove "hostNumber"');
     return {
       name: n.field('name').string(ID, 'a node name (lowercase letters, digits, -)'),
-      kind: n.field('kind').oneOf(['postfix', 'client'] as const),
+      kind,
       hostnames: n.has('hostnames') ? n.field('hostnames').list().map((h) => h.string(/^[a-z0-9.-]+$/, 'a lab host name')) : [],
-      hostNumber: n.field('hostNumber').number(10, 250),
+      hostNumber: kind === 'smtp-peer' ? 1 : n.field('hostNumber').number(10, 250),
       dependsOn: n.has('dependsOn') ? n.field('dependsOn').list().map((d) => d.string()) : [],
       lazy: n.has('lazy') ? n.field('lazy').boolean() : false,
+      postfix: n.has('postfix') ? readPostfixFiles(dir, file, n.field('postfix')) : null,
+      peer: kind === 'smtp-peer' ? readPeer(n.field('peer'), certNames) : null,
     } satisfies LabNodeSpec;
   });
   const names = nodes.map((n) => n.name);
   nodes.forEach((n, i) => {
     if (names.indexOf(n.name) !== i) list[i]!.field('name').fail('a node name unique in the scenario');
-    if (nodes.findIndex((o) => o.hostNumber === n.hostNumber) !== i) list[i]!.field('hostNumber').fail('a host number no other node has');
+    if (n.kind !== 'smtp-peer' && nodes.findIndex((o) => o.kind !== 'smtp-peer' && o.hostNumber === n.hostNumber) !== i) list[i]!.field('hostNumber').fail('a host number no other node has');
+    if (n.kind === 'smtp-peer' && nodes.findIndex((o) => o.kind === 'smtp-peer' && o.peer!.port === n.peer!.port) !== i) list[i]!.field('peer').fail(`a port no other peer listens on (${n.peer!.port} is taken: every peer is on the gateway address)`);
     n.dependsOn.forEach((d, k) => {
       if (!names.includes(d) || d === n.name) list[i]!.field('dependsOn').list()[k]!.fail(`the name of another node (${names.filter((x) => x !== n.name).join(', ')})`);
     });
@@ -78,7 +137,13 @@ function readNodes(r: Reader): LabNodeSpec[] {
     if (next.length === 0) r.field('nodes').fail('nodes whose dependsOn has no cycle', `the cycle is among ${nodes.filter((n) => !done.has(n.name)).map((n) => n.name).join(', ')}`);
     next.forEach((n) => done.add(n.name));
   }
-  if (nodes.filter((n) => n.kind === 'postfix').length !== 1) r.field('nodes').fail('exactly one node of kind postfix (the scenario\'s Postfix; more kinds of node come with the outbound lab)');
+  const subjects = nodes.filter((n) => n.kind === 'postfix' && !n.postfix);
+  if (subjects.length !== 1) {
+    r.field('nodes').fail(
+      "exactly one postfix node without its own \"postfix\" block: the Postfix under test, which runs the scenario's top-level postfix block",
+      subjects.length === 0 ? 'add a postfix node for the Postfix under test' : `nodes ${subjects.map((n) => n.name).join(', ')} all lack a "postfix" block; give every other Postfix its own`,
+    );
+  }
   return nodes;
 }
 
@@ -139,19 +204,7 @@ export function loadScenario(dir: string): Scenario {
   const pf = r.field('postfix').object(['mainCf', 'masterCf', 'maps', 'expectedWarnings']);
   const mainCf = readScenarioFile(dir, file, pf.field('mainCf'));
   const masterCf = pf.has('masterCf') ? readScenarioFile(dir, file, pf.field('masterCf')) : null;
-  const maps: MapSpec[] = pf.has('maps')
-    ? pf.field('maps').list().map((m) => {
-        m.object(['file', 'postmap', 'fileContents']);
-        const f = readScenarioFile(dir, file, m.field('file'));
-        return {
-          name: path.basename(f.file),
-          file: f.file,
-          text: f.text,
-          postmap: m.has('postmap') ? m.field('postmap').oneOf(['hash', 'btree', 'cdb', 'lmdb', 'texthash'] as const) : null,
-          fileContents: m.has('fileContents') ? m.field('fileContents').boolean() : false,
-        };
-      })
-    : [];
+  const maps: MapSpec[] = pf.has('maps') ? readMaps(dir, file, pf.field('maps')) : [];
   const certificates = readCertificates(r);
   const names = certificates.map((c) => c.name);
   pf.has('maps') &&
@@ -175,7 +228,9 @@ export function loadScenario(dir: string): Scenario {
   // A service's default way to TLS (wrapper mode or STARTTLS) comes from the master.cf Postfix will run.
   const effective = effectiveConfig({ mainCf, masterCf }, `scenario ${id}`);
   const master = parseMasterCf(effective.masterCf, 'master.cf');
-  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master) };
+  const nodes = readNodes(r, dir, file, names);
+  const receivingNodes = nodes.filter((n) => n.kind === 'smtp-peer' || (n.kind === 'postfix' && n.postfix)).map((n) => n.name);
+  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master), receivingNodes };
   const checks = r.field('checks').list().map((c) => readCheck(c, ctx));
   if (checks.length === 0) r.field('checks').fail('at least one check');
   const ids = new Set<string>();
@@ -196,7 +251,7 @@ export function loadScenario(dir: string): Scenario {
     maps,
     certificates,
     saslUsers,
-    nodes: readNodes(r),
+    nodes,
     expectedWarnings,
     checks,
     breakIt: [],

@@ -1,8 +1,16 @@
 import type { KeySpec, LeafSpec } from '../certs/lab-pki.js';
 import type { CheckSpec } from '../checks/kinds/specs.js';
+import type { SmtpPeerSpec } from '../peer/peer-spec.js';
 
-/** Kinds of lab node a scenario's topology can hold (the outbound and DANE labs add more). */
-export type LabNodeKind = 'postfix' | 'client';
+/** Kinds of lab node a scenario's topology can hold (the DANE lab adds more). */
+export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer';
+
+/** A Postfix node's own files, for every Postfix of a scenario but the one under test (which uses the scenario's "postfix" block). */
+export interface NodePostfixFiles {
+  readonly mainCf: { readonly file: string; readonly text: string };
+  readonly masterCf: { readonly file: string; readonly text: string } | null;
+  readonly maps: readonly MapSpec[];
+}
 
 /** One container of a scenario's lab, on the scenario's own internal network. */
 export interface LabNodeSpec {
@@ -11,12 +19,16 @@ export interface LabNodeSpec {
   readonly kind: LabNodeKind;
   /** Names the other nodes resolve to this node's address, without DNS. */
   readonly hostnames: readonly string[];
-  /** The node's address is <scenario subnet>.<hostNumber> (10–250). */
+  /** The node's address is <scenario subnet>.<hostNumber> (10–250); a node that runs on the host (smtp-peer) is at the gateway, .1. */
   readonly hostNumber: number;
   /** Nodes started before this one. */
   readonly dependsOn: readonly string[];
   /** Started on first use (the openssl client container is). */
   readonly lazy: boolean;
+  /** A Postfix node's own files; null for the scenario's Postfix under test (the top-level "postfix" block). */
+  readonly postfix?: NodePostfixFiles | null;
+  /** A capturing peer's settings (kind smtp-peer). */
+  readonly peer?: SmtpPeerSpec | null;
 }
 
 /** The topology every scenario has unless its file says otherwise: one Postfix and the lab client container. */

@@ -6,7 +6,7 @@ import { Found, ScenarioFileError, type Reader } from '../../scenario/validate.j
 import { parseMatcher, type Matcher } from '../matchers.js';
 
 /** The kinds of check a scenario can hold; each is a small module with its own schema and runner. */
-export type CheckKindName = 'client-handshake' | 'enumeration' | 'offer-only' | 'startup-log';
+export type CheckKindName = 'client-handshake' | 'enumeration' | 'offer-only' | 'startup-log' | 'delivery';
 
 /** Fields every check has, whatever its kind. */
 export interface CheckCommon {
@@ -31,6 +31,8 @@ export interface SpecContext {
   modeOf(service: string): TlsMode;
   /** The inet services Postfix will listen on (master.cf names, and their ports). */
   readonly services: readonly { readonly service: string; readonly port: number }[];
+  /** Nodes that receive what the Postfix under test sends (capturing peers, other Postfix nodes), by name. */
+  readonly receivingNodes: readonly string[];
 }
 
 export interface CheckKindSpec<S extends CheckCommon> {

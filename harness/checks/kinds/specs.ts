@@ -4,9 +4,10 @@ import { clientHandshakeSpec, type ClientHandshakeCheck } from './client-handsha
 import { enumerationSpec, type EnumerationCheck } from './enumeration/spec.js';
 import { offerOnlySpec, type OfferOnlyCheck } from './offer-only/spec.js';
 import { startupLogSpec, type StartupLogCheck } from './startup-log/spec.js';
+import { deliverySpec, type DeliveryCheck } from './delivery/spec.js';
 
 /** Every check a scenario can hold, by kind. */
-export type CheckSpec = ClientHandshakeCheck | EnumerationCheck | OfferOnlyCheck | StartupLogCheck;
+export type CheckSpec = ClientHandshakeCheck | EnumerationCheck | OfferOnlyCheck | StartupLogCheck | DeliveryCheck;
 
 /**
  * The kinds' schemas, found by name. Data only: loading a scenario reads these and never the
@@ -17,6 +18,7 @@ export const CHECK_KIND_SPECS: { readonly [K in CheckKindName]: CheckKindSpec<Ex
   enumeration: enumerationSpec,
   'offer-only': offerOnlySpec,
   'startup-log': startupLogSpec,
+  delivery: deliverySpec,
   'client-handshake': clientHandshakeSpec,
 };
 

@@ -1,0 +1,99 @@
+import type { AnyShape, Shape } from '../../../core/shape.js';
+import { PEER_RECORD_SHAPE, type PeerRecord } from '../../../peer/peer-record.js';
+
+/**
+ * What one outbound delivery check observed, from three sources that must agree: the sending
+ * Postfix's log (by queue id), each receiving peer's record, and the sender's queue
+ * (postqueue -j). Immutable; the delivery runner fills it, expectations read it by path.
+ */
+
+/** The sender's TLS summary line for the session that carried the delivery ("… TLS connection established to …"). */
+export interface SenderTls {
+  readonly trust: string;
+  readonly reused: boolean;
+  readonly protocol: string;
+  readonly cipher: string;
+  readonly bits: number;
+  /** Key exchange as Postfix names it: X25519, or the curve/bits ("prime256v1", "DHE 2048"). */
+  readonly keyExchange: string | null;
+  readonly serverSignature: string | null;
+  /** The peer as Postfix wrote it: name[addr]:port. */
+  readonly peer: string;
+}
+
+/** One recipient's outcome in one delivery attempt, from the sender's log. */
+export interface DeliveryAttempt {
+  readonly recipient: string;
+  /** sent, deferred, bounced …; null when no outcome was logged in time. */
+  readonly status: string | null;
+  readonly dsn: string | null;
+  readonly relay: string | null;
+  /** The text in parentheses after status=, e.g. "TLS is required, but was not offered by host …". */
+  readonly reason: string | null;
+  /** Postfix's own delay= (seconds, from arrival to this outcome). */
+  readonly delay: number | null;
+  readonly tls: SenderTls | null;
+  /** tls_verify's "certificate verification failed for …: <reason>" for this session, or null. */
+  readonly verifyFailure: string | null;
+  /** "Host offered STARTTLS" was logged for this session (smtp_tls_note_starttls_offer = yes). */
+  readonly starttlsOfferNoted: boolean;
+}
+
+export interface QueueRecipient {
+  readonly address: string;
+  readonly delayReason: string | null;
+}
+
+/** The sender's queue after the check, from postqueue -j. */
+export interface QueueView {
+  /** This check's message: its queue (deferred, active, incoming, hold) and recipients still waiting; null when it left the queue. */
+  readonly thisMessage: { readonly queueName: string; readonly recipients: readonly QueueRecipient[] } | null;
+  /** Messages in the deferred queue, all of them. */
+  readonly deferredCount: number;
+}
+
+export interface DeliveryObservation {
+  /** The Message-ID the lab gave the message (unique per check run): how the three sources are joined. */
+  readonly messageId: string;
+  readonly queueId: string | null;
+  readonly via: 'sendmail' | 'smtp';
+  /** First attempt, one entry per recipient in the order of send.to. */
+  readonly deliveries: readonly DeliveryAttempt[];
+  /** The next attempt after `postqueue -i` (send.retry), or null when none was asked for. */
+  readonly retry: { readonly deliveries: readonly DeliveryAttempt[] } | null;
+  /** Each receiving node's record of this check (connections made and messages sent since it began). */
+  readonly peers: Readonly<Record<string, PeerRecord>>;
+  readonly queue: QueueView;
+  /** Inject to the last peer record the lab saw, ms (the lab's end-to-end time beside Postfix's delay=). */
+  readonly endToEndMs: number | null;
+}
+
+const SENDER_TLS_SHAPE: Shape<SenderTls> = { trust: 'leaf', reused: 'leaf', protocol: 'leaf', cipher: 'leaf', bits: 'leaf', keyExchange: 'leaf', serverSignature: 'leaf', peer: 'leaf' };
+
+export const DELIVERY_ATTEMPT_SHAPE: Shape<DeliveryAttempt> = {
+  recipient: 'leaf',
+  status: 'leaf',
+  dsn: 'leaf',
+  relay: 'leaf',
+  reason: 'leaf',
+  delay: 'leaf',
+  tls: SENDER_TLS_SHAPE,
+  verifyFailure: 'leaf',
+  starttlsOfferNoted: 'leaf',
+};
+
+const QUEUE_SHAPE: Shape<QueueView> = { thisMessage: { queueName: 'leaf', recipients: { list: { address: 'leaf', delayReason: 'leaf' } } }, deferredCount: 'leaf' };
+
+/** The observation's shape for a scenario whose receiving nodes are `peerNodes` (the peers key is per scenario). */
+export function deliveryShape(peerNodes: readonly string[]): AnyShape {
+  return {
+    messageId: 'leaf',
+    queueId: 'leaf',
+    via: 'leaf',
+    deliveries: { list: DELIVERY_ATTEMPT_SHAPE },
+    retry: { deliveries: { list: DELIVERY_ATTEMPT_SHAPE } },
+    peers: Object.fromEntries(peerNodes.map((n) => [n, PEER_RECORD_SHAPE as AnyShape])),
+    queue: QUEUE_SHAPE,
+    endToEndMs: 'leaf',
+  };
+}

@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { LabError } from '../../../core/errors.js';
+import { evaluate, getPath } from '../../matchers.js';
+import { expectationAssertions } from '../../server-log.js';
+import { outboundQueue } from '../../log-correlation.js';
+import type { PostfixLogEvent, PostfixLogEventOf } from '../../../postfix/log-parser.js';
+import type { StartedPostfixContainer } from '../../../postfix/postfix-container.js';
+import type { StartedSmtpPeer } from '../../../peer/smtp-peer.js';
+import { postfixPeerRecord } from '../../../peer/postfix-peer-record.js';
+import type { PeerRecord } from '../../../peer/peer-record.js';
+import type { Assertion } from '../../result.js';
+import { addEvents, type CheckRunner, type KindOutcome } from '../runner.js';
+import type { DeliveryAttempt, DeliveryObservation, QueueView } from './observation.js';
+import type { DeliveryCheck } from './spec.js';
+
+/** Bounds of the waits around a delivery (each named in its timeout message). */
+const WAITS = { queueId: 15_000, peerSettle: 3_000 } as const;
+
+type Receiver = { readonly name: string; readonly marker: number } & ({ readonly kind: 'capturing'; readonly peer: StartedSmtpPeer } | { readonly kind: 'postfix'; readonly postfix: StartedPostfixContainer });
+
+/** The message the lab injects: a unique Message-ID joins the sender's log, the peers' records and the queue. */
+function message(check: DeliveryCheck, messageId: string): string {
+  return [
+    `From: <${check.send.from}>`,
+    `To: ${check.send.to.map((t) => `<${t}>`).join(', ')}`,
+    `Subject: ${check.send.subject}`,
+    `Message-ID: <${messageId}>`,
+    `Date: ${new Date().toUTCString()}`,
+    '',
+    `Sent by smtp-tls-lab for check ${check.id}.`,
+    '',
+  ].join('\r\n');
+}
+
+async function inject(sender: StartedPostfixContainer, check: DeliveryCheck, text: string): Promise<void> {
+  if (check.send.via === 'sendmail') {
+    // The message travels base64-encoded as an argument: no shell quoting can break it.
+    const script = 'm=$1; f=$2; shift 2; printf %s "$m" | base64 -d | /usr/sbin/sendmail -i -f "$f" -- "$@"';
+    const r = await sender.exec(['sh', '-c', script, 'sh', Buffer.from(text).toString('base64'), check.send.from, ...check.send.to]);
+    if (r.exitCode !== 0) throw new LabError('EMESSAGE', `sendmail in the sender refused the message (exit ${r.exitCode})`, { stage: 'mail', detail: r.output.slice(0, 2000) });
+    return;
+  }
+  const { default: nodemailer } = await import('nodemailer');
+  const ep = sender.endpoint(check.service);
+  const transport = nodemailer.createTransport({ host: ep.host, port: ep.port, secure: false, ignoreTLS: true, name: 'client.lab.test', connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+  try {
+    await transport.sendMail({ envelope: { from: check.send.from, to: [...check.send.to] }, raw: text });
+  } catch (err) {
+    throw new LabError('EMESSAGE', `the sender's ${check.service} service refused the message: ${(err as Error).message}`, { stage: 'mail', cause: err });
+  } finally {
+    transport.close();
+  }
+}
+
+/** One recipient's outcome from its delivery line and the same smtp process's lines of that session. */
+function attempt(recipient: string, delivery: PostfixLogEventOf<'delivery'> | null, session: readonly PostfixLogEvent[]): DeliveryAttempt {
+  const last = <T extends PostfixLogEvent['type']>(type: T) => [...session].reverse().find((e): e is PostfixLogEventOf<T> => e.type === type) ?? null;
+  const tls = last('tls-established');
+  const verify = last('tls-verify-failed');
+  const keyExchange = tls?.keyExchange ? [tls.keyExchange.name, tls.keyExchange.curve ?? (tls.keyExchange.bits ? `${tls.keyExchange.bits}` : null)].filter(Boolean).join(' ') : null;
+  return Object.freeze({
+    recipient,
+    status: delivery?.status ?? null,
+    dsn: delivery?.dsn ?? null,
+    relay: delivery?.relay ?? null,
+    reason: delivery?.reason ?? null,
+    delay: delivery?.delay ?? null,
+    tls: tls && tls.direction === 'to'
+      ? Object.freeze({
+          trust: tls.trust,
+          reused: tls.reused,
+          protocol: tls.protocol,
+          cipher: tls.cipher,
+          bits: tls.cipherBits.used,
+          keyExchange: tls.keyExchange?.curve ? tls.keyExchange.curve : keyExchange,
+          serverSignature: tls.serverSignature?.name ?? null,
+          peer: `${tls.peer.name}[${tls.peer.addr}]${tls.peer.port === null ? '' : `:${tls.peer.port}`}`,
+        })
+      : null,
+    verifyFailure: verify?.reason ?? null,
+    starttlsOfferNoted: session.some((e) => e.type === 'starttls-offered'),
+  });
+}
+
+/** Waits for each recipient's next outcome of the message after `since`; an outcome not logged in time is null (and said). */
+async function outcomes(sender: StartedPostfixContainer, check: DeliveryCheck, queueId: string, since: number, out: KindOutcome, label: string): Promise<DeliveryAttempt[]> {
+  const log = sender.log;
+  const found = await Promise.all(
+    check.send.to.map((rcpt) =>
+      log
+        .waitFor(`${label} outcome for ${rcpt}`, (e): e is PostfixLogEventOf<'delivery'> => e.type === 'delivery' && e.queueId === queueId && e.to === rcpt, check.outcomeTimeoutMs, since)
+        .catch((err: LabError) => {
+          out.assertions.push({ subject: 'sender-log', path: `${label} outcome for ${rcpt}`, expected: 'a delivery status line (sent, deferred or bounced)', observed: err.message, ok: false });
+          return null;
+        }),
+    ),
+  );
+  return check.send.to.map((rcpt, i) => attempt(rcpt, found[i]!, found[i] ? outboundQueue.session(log, found[i]!, since) : []));
+}
+
+interface PostqueueEntry {
+  readonly queue_name: string;
+  readonly queue_id: string;
+  readonly recipients?: readonly { readonly address: string; readonly delay_reason?: string }[];
+}
+
+async function queueView(sender: StartedPostfixContainer, queueId: string | null): Promise<QueueView> {
+  const r = await sender.exec(['postqueue', '-j']);
+  if (r.exitCode !== 0) throw new LabError('EPOSTFIX_CHECK', `postqueue -j failed in the sender (exit ${r.exitCode})`, { detail: r.output.slice(0, 2000) });
+  const entries = r.output
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l) as PostqueueEntry);
+  const mine = entries.find((e) => e.queue_id === queueId);
+  return Object.freeze({
+    thisMessage: mine
+      ? Object.freeze({ queueName: mine.queue_name, recipients: Object.freeze((mine.recipients ?? []).map((x) => Object.freeze({ address: x.address, delayReason: x.delay_reason ?? null }))) })
+      : null,
+    deferredCount: entries.filter((e) => e.queue_name === 'deferred').length,
+  });
+}
+
+/** The record of every receiving node, limited to what happened since the check began. */
+async function peerRecords(receivers: readonly Receiver[]): Promise<Record<string, PeerRecord>> {
+  const records: Record<string, PeerRecord> = {};
+  for (const rc of receivers) {
+    if (rc.kind === 'capturing') {
+      const mine = (r: PeerRecord) => r.connections.filter((c) => c.index >= rc.marker);
+      // A failed handshake is known once the connection closed: give it a moment, never fail on it.
+      const settled = await rc.peer.waitFor('connections of this check closed', (r) => mine(r).every((c) => c.closed || c.tls !== null), WAITS.peerSettle).catch(() => rc.peer.record());
+      const connections = mine(settled);
+      records[rc.name] = Object.freeze({ ...settled, connections: Object.freeze(connections), messages: Object.freeze(connections.flatMap((c) => c.messages)) });
+    } else {
+      records[rc.name] = await postfixPeerRecord(rc.name, rc.postfix, rc.marker);
+    }
+  }
+  return records;
+}
+
+/**
+ * The three sources must agree: a recipient the sender logged as sent arrived at a receiving
+ * node (and one it deferred or bounced did not), the sender's TLS summary names the protocol
+ * and cipher the capturing peer negotiated, and the queue holds the message exactly when a
+ * recipient is still deferred. A disagreement fails the check, saying which sources differ.
+ */
+function agreement(obs: DeliveryObservation): Assertion[] {
+  const out: Assertion[] = [];
+  const final = obs.deliveries.map((d) => obs.retry?.deliveries.find((r) => r.recipient === d.recipient && r.status !== null) ?? d);
+  const arrived = (rcpt: string) => Object.values(obs.peers).some((p) => p.messages.some((m) => m.messageId === obs.messageId && m.rcptTo.includes(rcpt)));
+  for (const d of final) {
+    if (d.status === null) continue;
+    const got = arrived(d.recipient);
+    out.push({ subject: 'agreement', path: `sender log vs peers: ${d.recipient}`, expected: d.status === 'sent' ? 'a receiving node has the message' : 'no receiving node has the message', observed: got ? 'a receiving node has it' : 'no receiving node has it', ok: got === (d.status === 'sent') });
+  }
+  const carried = final.find((d) => d.status === 'sent' && d.tls);
+  if (carried?.tls) {
+    const conn = Object.values(obs.peers)
+      .filter((p) => p.kind === 'capturing')
+      .flatMap((p) => p.connections)
+      .find((c) => c.messages.some((m) => m.messageId === obs.messageId && m.rcptTo.includes(carried.recipient)));
+    if (conn?.tls) {
+      out.push({ subject: 'agreement', path: 'sender log vs peer: TLS protocol', expected: carried.tls.protocol, observed: conn.tls.protocol, ok: conn.tls.protocol === carried.tls.protocol });
+      out.push({ subject: 'agreement', path: 'sender log vs peer: cipher', expected: carried.tls.cipher, observed: conn.tls.cipher, ok: conn.tls.cipher === carried.tls.cipher });
+    }
+  }
+  const waiting = final.filter((d) => d.status === 'deferred').map((d) => d.recipient);
+  const queued = obs.queue.thisMessage?.recipients.map((r) => r.address) ?? [];
+  if (final.every((d) => d.status !== null)) {
+    out.push({ subject: 'agreement', path: 'sender log vs queue', expected: waiting.length ? { deferred: waiting } : 'not in the queue', observed: obs.queue.thisMessage ? { [obs.queue.thisMessage.queueName]: queued } : 'not in the queue', ok: waiting.length === 0 ? obs.queue.thisMessage === null : obs.queue.thisMessage?.queueName === 'deferred' && waiting.every((w) => queued.includes(w)) });
+  }
+  return out;
+}
+
+export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, out) => {
+  const sender = session.postfix;
+  const receivers: Receiver[] = [];
+  for (const n of session.topology.nodes) {
+    if (n.kind === 'smtp-peer') {
+      const peer = await session.node(n.name, 'smtp-peer');
+      receivers.push({ kind: 'capturing', name: n.name, peer, marker: peer.connectionCount });
+    } else if (n.kind === 'postfix' && n.postfix) {
+      const pf = await session.node(n.name, 'postfix');
+      receivers.push({ kind: 'postfix', name: n.name, postfix: pf, marker: pf.log.size });
+    }
+  }
+  const since = sender.log.size;
+  const messageId = `${check.id}.${randomBytes(6).toString('hex')}@smtp-tls-lab.lab.test`;
+  const injected = Date.now();
+  await inject(sender, check, message(check, messageId));
+  const idEvent = await sender.log.waitFor('queue id of the injected message (cleanup: message-id=)', (e): e is PostfixLogEventOf<'queue-message-id'> => e.type === 'queue-message-id' && e.messageId === messageId, WAITS.queueId, since);
+  const queueId = idEvent.queueId;
+  let queueIdDropped = false;
+  try {
+    const deliveries = await outcomes(sender, check, queueId, since, out, 'first attempt');
+    const firstDone = Date.now();
+    let retry: DeliveryObservation['retry'] = null;
+    if (check.send.retry) {
+      const again = sender.log.size;
+      const r = await sender.exec(['postqueue', '-i', queueId]);
+      if (r.exitCode !== 0) throw new LabError('EPOSTFIX_CHECK', `postqueue -i ${queueId} failed (exit ${r.exitCode})`, { detail: r.output.slice(0, 2000) });
+      retry = Object.freeze({ deliveries: Object.freeze(await outcomes(sender, check, queueId, again, out, 'retry')) });
+    }
+    const peers = await peerRecords(receivers);
+    const queue = await queueView(sender, queueId);
+    const obs: DeliveryObservation = Object.freeze({
+      messageId,
+      queueId,
+      via: check.send.via,
+      deliveries: Object.freeze(deliveries),
+      retry,
+      peers: Object.freeze(peers),
+      queue,
+      endToEndMs: firstDone - injected,
+    });
+    out.tlsSurface.delivery = obs;
+    out.assertions.push(...expectationAssertions('delivery', check.expect, obs));
+    const own = outboundQueue.events(sender.log, queueId, since);
+    addEvents(out, own);
+    for (const want of check.senderLog) {
+      const hits = own.filter((e) => e.type === want.event && Object.entries(want.expect).every(([p, m]) => evaluate(m, getPath(e, p), obs).ok));
+      out.assertions.push({ subject: 'sender-log', path: want.event, expected: want.expect, observed: hits[0]?.raw ?? own.filter((e) => e.type === want.event).map((e) => e.raw).slice(0, 5), ok: hits.length > 0 });
+    }
+    for (const unwanted of check.senderLogAbsent) {
+      const hits = own.filter((e) => e.type === unwanted.event && Object.entries(unwanted.expect).every(([p, m]) => evaluate(m, getPath(e, p), obs).ok));
+      out.assertions.push({ subject: 'sender-log', path: `no ${unwanted.event}`, expected: { absent: unwanted.expect }, observed: hits.map((e) => e.raw).slice(0, 5), ok: hits.length === 0 });
+    }
+    out.assertions.push(...agreement(obs));
+  } finally {
+    // A deferred message would be retried during a later check and confuse its peer record: it goes once judged.
+    if (!queueIdDropped) {
+      queueIdDropped = true;
+      await sender.exec(['postsuper', '-d', queueId]).catch(() => undefined);
+    }
+  }
+};

@@ -1,0 +1,68 @@
+import type { AnyShape } from '../../../core/shape.js';
+import type { Matcher } from '../../matchers.js';
+import { readExpectations, readLogEventExpectation, type CheckCommon, type CheckKindSpec, type LogEventExpectation } from '../spec-common.js';
+import { deliveryShape } from './observation.js';
+
+/**
+ * Postfix as the sending client: the lab injects one message into the Postfix under test
+ * (sendmail, or SMTP on one of its services), waits for each recipient's outcome in its log,
+ * reads each receiving node's record and the queue, and applies `expect` to the
+ * DeliveryObservation (observation.ts).
+ */
+export interface DeliveryCheck extends CheckCommon {
+  readonly kind: 'delivery';
+  readonly send: {
+    readonly from: string;
+    readonly to: readonly string[];
+    /** 'sendmail' (exec in the container, as a local program would) or 'smtp' (to the check's service, from the host). */
+    readonly via: 'sendmail' | 'smtp';
+    readonly subject: string;
+    /** After the first outcome, ask for one more attempt of this message (postqueue -i) and record it as `retry`. */
+    readonly retry: boolean;
+  };
+  /** How long to wait for each outcome to be logged (default 30 s). */
+  readonly outcomeTimeoutMs: number;
+  readonly expect: Readonly<Record<string, Matcher>>;
+  /** Events the sender must have logged for this message's sessions (by queue id and smtp process). */
+  readonly senderLog: readonly LogEventExpectation[];
+  readonly senderLogAbsent: readonly LogEventExpectation[];
+}
+
+const ADDRESS = /^[A-Za-z0-9._+-]+@[a-z0-9.-]+$/;
+
+export const deliverySpec: CheckKindSpec<DeliveryCheck> = {
+  kind: 'delivery',
+  keys: ['send', 'expect', 'senderLog', 'senderLogAbsent', 'outcomeTimeoutMs'],
+  inferredFrom: ['send'],
+  read(r, common, ctx) {
+    const s = r.field('send').object(['from', 'to', 'via', 'subject', 'retry']);
+    const to = s.field('to').list().map((x) => x.string(ADDRESS, 'a recipient address user@domain'));
+    if (to.length === 0) s.field('to').fail('at least one recipient');
+    if (new Set(to).size !== to.length) s.field('to').fail('recipients without repeats (each one is an entry of "deliveries", in this order)');
+    const receivers = ctx.receivingNodes;
+    if (receivers.length === 0) r.fail('a scenario with a receiving node (kind smtp-peer, or a second postfix node) for a delivery check', 'add a capturing peer to "nodes" and route the recipients to it with transport_maps');
+    const send = {
+      from: s.has('from') ? s.field('from').string(ADDRESS, 'a sender address user@domain') : 'lab-sender@lab.test',
+      to,
+      via: s.has('via') ? s.field('via').oneOf(['sendmail', 'smtp'] as const) : ('sendmail' as const),
+      subject: s.has('subject') ? s.field('subject').string(/^[^\r\n]{0,200}$/, 'one line of at most 200 characters') : `smtp-tls-lab ${common.id}`,
+      retry: s.has('retry') ? s.field('retry').boolean() : false,
+    };
+    const shape = deliveryShape(receivers);
+    const expect = r.has('expect') ? readExpectations(r.field('expect'), common.id, shape, 'delivery observation') : {};
+    const logList = (key: string) => (r.has(key) ? r.field(key).list().map((x) => readLogEventExpectation(x, common.id, shape as AnyShape)) : []);
+    const senderLog = logList('senderLog');
+    const senderLogAbsent = logList('senderLogAbsent');
+    if (Object.keys(expect).length + senderLog.length + senderLogAbsent.length === 0) r.fail('a delivery check with at least one expectation (expect, senderLog or senderLogAbsent)', 'a check that expects nothing can never fail');
+    if (send.retry && !Object.keys(expect).some((p) => p.startsWith('retry'))) r.field('send').field('retry').fail('an expectation on "retry…" when a retry is asked for', 'say what the second attempt must show, or drop "retry"');
+    return {
+      ...common,
+      kind: 'delivery',
+      send,
+      outcomeTimeoutMs: r.has('outcomeTimeoutMs') ? r.field('outcomeTimeoutMs').number(1000, 300_000) : 30_000,
+      expect,
+      senderLog,
+      senderLogAbsent,
+    };
+  },
+};
