@@ -1,8 +1,10 @@
-import type { FlagSpec } from './args.js';
+import type { FlagSpec, OperandSpec } from './args.js';
 
 export interface CommandSpec {
   readonly name: string;
   readonly summary: string;
+  /** Arguments that are not flags (files, a scenario id), when the command takes any. */
+  readonly operands?: OperandSpec;
   readonly flags: readonly FlagSpec[];
 }
 
@@ -16,6 +18,44 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'scenarios-dir', value: 'DIR', help: 'read scenarios from DIR instead of scenarios/' },
       { name: 'report-dir', value: 'DIR', help: 'write the report under DIR instead of reports/ (DIR/latest/report.json)' },
       { name: 'concurrency', value: 'N', help: 'scenarios running at once (default 3)' },
+      { name: 'shard', value: 'i/n', help: 'run only shard i of n: the selected ids sorted, every n-th from the i-th (join the reports with merge)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
+    name: 'list',
+    summary: 'List the scenarios: id, title, seeds, the ports their checks use, check count; a broken scenario is listed with its error (exit 2).',
+    flags: [
+      { name: 'scenarios-dir', value: 'DIR', help: 'read scenarios from DIR instead of scenarios/' },
+      { name: 'json', value: null, help: 'print a JSON array instead of lines' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
+    name: 'explain',
+    summary: "A scenario's story: settings it teaches, its checks, its break-it exercises and, from a report, transcripts, handshakes and Postfix's log lines.",
+    operands: { usage: 'ID', min: 1, max: 1 },
+    flags: [
+      { name: 'scenarios-dir', value: 'DIR', help: 'read scenarios from DIR instead of scenarios/' },
+      { name: 'report', value: 'FILE', help: 'the run to show (default reports/latest/report.json when it exists)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
+    name: 'diff',
+    summary: 'What changed between two report.json files, per scenario, port and check; a regression makes the exit 1, a file that is not a report 2.',
+    operands: { usage: 'BASE.json HEAD.json', min: 2, max: 2 },
+    flags: [
+      { name: 'format', value: 'text|md', help: 'text (default) or md: a markdown table for a PR comment' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
+    name: 'merge',
+    summary: "Join the reports of run --shard jobs into one report (counts and exit code recomputed); the exit code is the merged run's.",
+    operands: { usage: 'REPORT.json…', min: 1, max: Infinity },
+    flags: [
+      { name: 'out', value: 'DIR', help: 'write DIR/latest/report.json (default reports/; the report before moves to previous/)' },
       { name: 'help', value: null, help: 'show this help' },
     ],
   },
@@ -92,9 +132,11 @@ export const COMMANDS: readonly CommandSpec[] = [
 export function usage(only?: string): string {
   const lines = ['usage: smtp-tls-lab <command> [flags]   (probe: smtp-tls-lab probe HOST:PORT [flags])', ''];
   for (const c of COMMANDS.filter((c) => !only || c.name === only)) {
-    lines.push(`  ${c.name.padEnd(8)} ${c.summary}`);
+    if (c.operands) lines.push(`  ${c.name} ${c.operands.usage}`, `  ${''.padEnd(8)} ${c.summary}`);
+    else lines.push(`  ${c.name.padEnd(8)} ${c.summary}`);
     for (const f of c.flags) lines.push(`      --${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(34) + f.help);
   }
   lines.push('', 'Exit codes: 0 all checks passed, 1 a check failed, 2 the lab could not give every verdict (infrastructure, usage).');
+  lines.push('  diff: 0 no regression, 1 a regression, 2 a file is not a report. list, explain: 0, or 2 for a broken scenario. merge: the merged run\'s.');
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { LabError, asLabError } from '../core/errors.js';
 import { forTerminal } from '../core/escape.js';
-import { parseFlags, positiveInt } from './args.js';
+import { oneOf, parseCommandLine, positiveInt, shardFlag } from './args.js';
 import { COMMANDS, usage } from './commands.js';
 
 // Only the modules above load for every command (help and usage errors need no more). Each
@@ -20,6 +20,21 @@ function sayLabError(e: LabError): void {
 }
 
 const withConcurrency = (n: number | undefined) => (n === undefined ? {} : { concurrency: n });
+const out = (l: string) => process.stdout.write(`${l}\n`);
+
+/** The ids `run --shard i/n` runs: the selection (or the whole catalogue) split by runner/selection.ts. An empty shard is a usage error, never "run everything". */
+async function shardSelection(scenariosDir: string, chosen: readonly string[], shard: { index: number; count: number }): Promise<string[]> {
+  const [{ loadCatalogue }, { shardIds }] = await Promise.all([import('../scenario/load.js'), import('../runner/selection.js')]);
+  const all = loadCatalogue(scenariosDir, chosen).map((e) => e.id);
+  const ids = shardIds(all, shard);
+  if (ids.length === 0) {
+    throw new LabError('EUSAGE', `run: --shard ${shard.index}/${shard.count} selects no scenario: only ${all.length} scenario(s) are selected (${all.join(', ')})`, {
+      detail: `remedy: use at most ${all.length} shard(s) (--shard i/${Math.max(1, all.length)}), or select more scenarios`,
+    });
+  }
+  say(`run: shard ${shard.index}/${shard.count}: ${ids.join(', ')} (of ${all.length} selected, sorted by id and dealt round-robin)`);
+  return ids;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
@@ -30,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     const { runProbeCommand } = await import('../enum/probe-command.js');
     return runProbeCommand(rest);
   }
-  const flags = parseFlags(rest, spec.flags, command);
+  const { flags, operands } = parseCommandLine(rest, spec.flags, command, spec.operands ?? null);
   if (command === 'help' || flags.help) {
     process.stdout.write(`${usage(command === 'help' ? undefined : command)}\n`);
     return 0;
@@ -39,18 +54,42 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       // Flags are checked before anything loads, so a usage error answers at once.
       const concurrency = withConcurrency(positiveInt(flags.concurrency as string | undefined, 'concurrency', 'run'));
+      const shard = shardFlag(flags.shard as string | undefined, 'run');
       const [{ runLab }, { REPORTS_DIR, SCENARIOS_DIR }] = await Promise.all([import('../runner/run-lab.js'), paths()]);
+      const scenariosDir = path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR);
+      const chosen = (flags.scenario as string[] | undefined) ?? [];
+      const scenarios = shard ? await shardSelection(scenariosDir, chosen, shard) : chosen;
       return runLab({
-        selection: {
-          scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR),
-          scenarios: (flags.scenario as string[] | undefined) ?? [],
-        },
+        selection: { scenariosDir, scenarios },
         reportDir: path.resolve((flags['report-dir'] as string | undefined) ?? REPORTS_DIR),
         ...concurrency,
         out: (l) => process.stdout.write(`${l}\n`),
         say,
         sayError: sayLabError,
       });
+    }
+    case 'list': {
+      const [{ listCommand }, { SCENARIOS_DIR }] = await Promise.all([import('./list-command.js'), paths()]);
+      return listCommand({ scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR), json: flags.json === true, out });
+    }
+    case 'explain': {
+      const [{ explainCommand }, { SCENARIOS_DIR, REPORTS_DIR }] = await Promise.all([import('./explain-command.js'), paths()]);
+      const report = flags.report as string | undefined;
+      return explainCommand({
+        id: operands[0]!,
+        scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR),
+        report: report ? { file: path.resolve(report), given: true } : { file: path.join(REPORTS_DIR, 'latest', 'report.json'), given: false },
+        out,
+      });
+    }
+    case 'diff': {
+      const format = oneOf(flags.format as string | undefined, ['text', 'md'] as const, 'format', 'diff') ?? 'text';
+      const { diffCommand } = await import('./diff-command.js');
+      return diffCommand({ base: operands[0]!, head: operands[1]!, format, out });
+    }
+    case 'merge': {
+      const [{ mergeCommand }, { REPORTS_DIR }] = await Promise.all([import('./merge-command.js'), paths()]);
+      return mergeCommand({ files: operands, outDir: path.resolve((flags.out as string | undefined) ?? REPORTS_DIR), out });
     }
     case 'test': {
       await (await engine()).ensureEngine(say);
