@@ -36,6 +36,11 @@ export interface LeafSpec {
    * self-signed.
    */
   readonly issuer?: 'lab-ca' | 'lab-intermediate' | 'self';
+  /**
+   * Issue with the key of another certificate of the scenario (by name) instead of a new one:
+   * a re-issued certificate for the same key, as a public-key pin must survive.
+   */
+  readonly keyFrom?: string;
 }
 
 function keyOptions(spec: KeySpec): { keyType: 'rsa' | 'ec'; keySize?: number; curve?: 'P-256' | 'P-384' } {
@@ -113,7 +118,7 @@ export class LabPki {
   }
 
   /** A leaf certificate, issued by the lab CA of its key family unless spec.issuer is 'self'. */
-  async issue(spec: LeafSpec): Promise<CertPair> {
+  async issue(spec: LeafSpec, reuse?: CertPair): Promise<CertPair> {
     const now = Date.now();
     const key = spec.key ?? 'ec-p256';
     const family = key.startsWith('rsa') ? 'rsa' : 'ec';
@@ -123,7 +128,7 @@ export class LabPki {
     const notAfter = new Date(notBefore.getTime() + (spec.validDays ?? 365) * DAY_MS);
     const usage = spec.usage ?? 'server';
     const selfSigned = spec.issuer === 'self';
-    const keyPair = await this.keys.take(key);
+    const keyPair = reuse ? { privateKey: reuse.key, publicKey: new X509Certificate(reuse.cert).publicKey.export({ type: 'spki', format: 'pem' }).toString() } : await this.keys.take(key);
     const pems = await generate([{ name: 'commonName', value: spec.commonName }], {
       ...keyOptions(key),
       keyPair,

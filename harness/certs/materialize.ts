@@ -32,7 +32,11 @@ export async function materializeCertificates(label: string, specs: readonly (Le
   const pairs = new Map<string, CertPair>();
   try {
     // Issued side by side (each key is made on libuv's thread pool), written in order.
-    const issued = await Promise.all(specs.map((spec) => pki.issue(spec)));
+    const fresh = specs.filter((s) => !s.keyFrom);
+    const made = new Map((await Promise.all(fresh.map((spec) => pki.issue(spec)))).map((p, i) => [fresh[i]!.name, p] as const));
+    // Certificates that reuse another's key come after it (the loader refuses chains and unknown names).
+    for (const spec of specs.filter((s) => s.keyFrom)) made.set(spec.name, await pki.issue(spec, made.get(spec.keyFrom!)));
+    const issued = specs.map((s) => made.get(s.name)!);
     for (const [i, spec] of specs.entries()) {
       const pair = issued[i]!;
       pairs.set(spec.name, pair);

@@ -1,5 +1,6 @@
 import { LabError } from '../core/errors.js';
 import type { MaterializedCerts } from '../certs/materialize.js';
+import { spkiSha256 } from '../certs/lab-pki.js';
 import { checkNodeIdentity, type LabContainer, type LabHostEntry, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { LabNetwork } from '../engine/lab-network.js';
 import type { EffectiveConfig } from '../postfix/effective-config.js';
@@ -75,7 +76,7 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
         .withTlsDirectory(ctx.certs.dir);
       for (const m of files.maps) {
         // Fingerprints of this run's certificates (e.g. for relay_clientcerts) are filled in here.
-        const content = m.text.replace(/\{\{sha256:([^}]*)\}\}/g, (_, name: string) => ctx.certs.pairs.get(name)!.sha256);
+        const content = fillFingerprints(m.text, ctx.certs);
         builder = builder.withMapFile({ name: m.name, content, postmap: m.postmap, fileContents: m.fileContents });
       }
       return builder.start();
@@ -104,6 +105,18 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     },
   },
 };
+
+/**
+ * A map's placeholders for this run's certificates: {{sha256:NAME}} is the certificate's
+ * SHA-256 fingerprint, {{spki-sha256:NAME}} its public key's (both colon-separated, upper case,
+ * as Postfix prints and matches them).
+ */
+export function fillFingerprints(text: string, certs: MaterializedCerts): string {
+  return text.replace(/\{\{(sha256|spki-sha256):([^}]*)\}\}/g, (_, what: string, name: string) => {
+    const pair = certs.pairs.get(name)!;
+    return what === 'sha256' ? pair.sha256 : spkiSha256(pair.cert).toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  });
+}
 
 /** Where a node is reached: its fixed container address, or the gateway for a node on the host. */
 export function nodeAddress(network: LabNetwork, node: LabNodeSpec): string {

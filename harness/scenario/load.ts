@@ -34,9 +34,9 @@ function readScenarioFile(dir: string, scenarioFile: string, r: Reader): { file:
 
 function readCertificates(r: Reader): CertificateSpec[] {
   if (!r.has('certificates')) return [];
-  return r.field('certificates').entries().map(([name, c]) => {
+  const certs: CertificateSpec[] = r.field('certificates').entries().map(([name, c]) => {
     if (!FILE_NAME.test(name) || name.includes('.')) c.fail("a certificate name made of letters, digits, '-' and '_'");
-    c.object(['commonName', 'sans', 'key', 'validDays', 'notBeforeDaysAgo', 'usage', 'issuer']);
+    c.object(['commonName', 'sans', 'key', 'validDays', 'notBeforeDaysAgo', 'usage', 'issuer', 'keyFrom']);
     return {
       name,
       commonName: c.field('commonName').string(),
@@ -46,8 +46,17 @@ function readCertificates(r: Reader): CertificateSpec[] {
       ...(c.has('notBeforeDaysAgo') ? { notBeforeDaysAgo: c.field('notBeforeDaysAgo').number(0, 36500) } : {}),
       ...(c.has('usage') ? { usage: c.field('usage').oneOf(['server', 'client'] as const) } : {}),
       ...(c.has('issuer') ? { issuer: c.field('issuer').oneOf(['lab-ca', 'lab-intermediate', 'self'] as const) } : {}),
+      ...(c.has('keyFrom') ? { keyFrom: c.field('keyFrom').string() } : {}),
     };
   });
+  certs.forEach((c, i) => {
+    if (!c.keyFrom) return;
+    const from = certs.find((o) => o.name === c.keyFrom);
+    const field = r.field('certificates').entries()[i]![1].field('keyFrom');
+    if (!from || from.keyFrom) field.fail(`the name of another certificate of this scenario that has its own key (${certs.filter((o) => !o.keyFrom && o.name !== c.name).map((o) => o.name).join(', ')})`);
+    if (from!.key !== c.key) field.fail(`a certificate with the same key type (${c.name} is ${c.key}, ${from!.name} is ${from!.key})`, `set "key": "${from!.key}" on ${c.name}`);
+  });
+  return certs;
 }
 
 function readPostfixFiles(dir: string, file: string, pf: Reader): NodePostfixFiles {
@@ -209,8 +218,8 @@ export function loadScenario(dir: string): Scenario {
   const names = certificates.map((c) => c.name);
   pf.has('maps') &&
     pf.field('maps').list().forEach((m, i) => {
-      for (const [, ref] of maps[i]!.text.matchAll(/\{\{sha256:([^}]*)\}\}/g)) {
-        if (!names.includes(ref!)) m.field('file').fail(`a map whose {{sha256:NAME}} placeholders name certificates of this scenario (${names.join(', ')}); it names '${ref}'`, 'fix the placeholder or add the certificate');
+      for (const [, ref] of maps[i]!.text.matchAll(/\{\{(?:sha256|spki-sha256):([^}]*)\}\}/g)) {
+        if (!names.includes(ref!)) m.field('file').fail(`a map whose {{sha256:NAME}} / {{spki-sha256:NAME}} placeholders name certificates of this scenario (${names.join(', ')}); it names '${ref}'`, 'fix the placeholder or add the certificate');
       }
     });
   const saslUsers = r.has('sasl') ? r.field('sasl').object(['users']).field('users').list().map((u) => u.string(/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+$/, 'a SASL login user@realm')) : [];

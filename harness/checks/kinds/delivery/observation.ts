@@ -64,8 +64,10 @@ export interface DeliveryObservation {
   /** Each receiving node's record of this check (connections made and messages sent since it began). */
   readonly peers: Readonly<Record<string, PeerRecord>>;
   readonly queue: QueueView;
-  /** Inject to the last peer record the lab saw, ms (the lab's end-to-end time beside Postfix's delay=). */
+  /** Inject to the last outcome the lab saw, ms (the lab's end-to-end time beside Postfix's delay=). */
   readonly endToEndMs: number | null;
+  /** This run's certificates by name: their fingerprints, for { "equalsObserved": "certificates.client.sha256" }. */
+  readonly certificates: Readonly<Record<string, { readonly sha256: string; readonly spkiSha256: string }>>;
 }
 
 const SENDER_TLS_SHAPE: Shape<SenderTls> = { trust: 'leaf', reused: 'leaf', protocol: 'leaf', cipher: 'leaf', bits: 'leaf', keyExchange: 'leaf', serverSignature: 'leaf', peer: 'leaf' };
@@ -85,7 +87,7 @@ export const DELIVERY_ATTEMPT_SHAPE: Shape<DeliveryAttempt> = {
 const QUEUE_SHAPE: Shape<QueueView> = { thisMessage: { queueName: 'leaf', recipients: { list: { address: 'leaf', delayReason: 'leaf' } } }, deferredCount: 'leaf' };
 
 /** The observation's shape for a scenario whose receiving nodes are `peerNodes` (the peers key is per scenario). */
-export function deliveryShape(peerNodes: readonly string[]): AnyShape {
+export function deliveryShape(peerNodes: readonly string[], certNames: readonly string[]): AnyShape {
   return {
     messageId: 'leaf',
     queueId: 'leaf',
@@ -95,5 +97,6 @@ export function deliveryShape(peerNodes: readonly string[]): AnyShape {
     peers: Object.fromEntries(peerNodes.map((n) => [n, PEER_RECORD_SHAPE as AnyShape])),
     queue: QUEUE_SHAPE,
     endToEndMs: 'leaf',
+    certificates: Object.fromEntries(certNames.map((n) => [n, { sha256: 'leaf', spkiSha256: 'leaf' } as AnyShape])),
   };
 }

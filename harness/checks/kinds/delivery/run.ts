@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { spkiSha256 } from '../../../certs/lab-pki.js';
 import { LabError } from '../../../core/errors.js';
 import { evaluate, getPath } from '../../matchers.js';
 import { expectationAssertions } from '../../server-log.js';
@@ -12,6 +13,8 @@ import type { Assertion } from '../../result.js';
 import { addEvents, type CheckRunner, type KindOutcome } from '../runner.js';
 import type { DeliveryAttempt, DeliveryObservation, QueueView } from './observation.js';
 import type { DeliveryCheck } from './spec.js';
+
+const colonHex = (hex: string) => hex.toUpperCase().replace(/(..)(?!$)/g, '$1:');
 
 /** Bounds of the waits around a delivery (each named in its timeout message). */
 const WAITS = { queueId: 15_000, peerSettle: 3_000 } as const;
@@ -211,6 +214,7 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
       peers: Object.freeze(peers),
       queue,
       endToEndMs: firstDone - injected,
+      certificates: Object.freeze(Object.fromEntries([...session.certs.pairs].map(([name, p]) => [name, Object.freeze({ sha256: p.sha256, spkiSha256: colonHex(spkiSha256(p.cert)) })]))),
     });
     out.tlsSurface.delivery = obs;
     out.assertions.push(...expectationAssertions('delivery', check.expect, obs));

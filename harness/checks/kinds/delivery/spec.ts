@@ -48,7 +48,7 @@ export const deliverySpec: CheckKindSpec<DeliveryCheck> = {
       subject: s.has('subject') ? s.field('subject').string(/^[^\r\n]{0,200}$/, 'one line of at most 200 characters') : `smtp-tls-lab ${common.id}`,
       retry: s.has('retry') ? s.field('retry').boolean() : false,
     };
-    const shape = deliveryShape(receivers);
+    const shape = deliveryShape(receivers, ctx.certNames);
     const expect = r.has('expect') ? readExpectations(r.field('expect'), common.id, shape, 'delivery observation') : {};
     const logList = (key: string) => (r.has(key) ? r.field(key).list().map((x) => readLogEventExpectation(x, common.id, shape as AnyShape)) : []);
     const senderLog = logList('senderLog');
