@@ -26,6 +26,14 @@ const TAUGHT = /tls|ssl|sasl|cipher|_dh\d*_param|eecdh|preempt|clientcerts|_rela
 
 const t = (s: string, max = 500) => forTerminal(s, max);
 
+/** The seed documents (../shared/seeds/, by number), as the README's Seeds section names them. */
+const SEEDS: Readonly<Record<string, string>> = {
+  '000': 'the internet.nl STARTTLS how-to (Postfix 3.4 / OpenSSL 1.1.1)',
+  '001': 'a wiki TLS page (submission, smtps, auth only over TLS)',
+  '002': 'a TLS hardening blog post (legacy settings, cipher lists, weak clients)',
+  '003': 'an OpenBSD Postfix 2.8 TLS guide (old values, policy maps, manual verification)',
+};
+
 /** The main.cf lines that set taught parameters, and the master.cf entries with their taught -o lines, as the scenario's files have them. */
 export function taughtSettings(s: Scenario): string[] {
   const lines: string[] = [];
@@ -64,8 +72,9 @@ function breakItLines(b: BreakItSpec, s: Scenario, n: number): string[] {
 export function scenarioStory(s: Scenario): string[] {
   const lines = [`${t(s.id)}: ${t(s.title)}`];
   if (s.summary) lines.push('', `  ${t(s.summary, 4000)}`);
-  lines.push('', `Seeds: ${s.seeds.length ? s.seeds.map((x) => `seed ${x}`).join(', ') : 'none named'}`);
-  lines.push(`Ports: ${scenarioPorts(s).map((p) => `${t(p.service)} (${p.port}): ${p.checks.length} check(s)`).join('; ') || 'none'}`);
+  lines.push('', s.seeds.length ? 'Seeds:' : 'Seeds: none named');
+  for (const x of s.seeds) lines.push(`  ${x}: ${SEEDS[x] ?? 'a seed document under ../shared/seeds/'}`);
+  lines.push(`Ports: ${scenarioPorts(s).map((p) => `${p.service === String(p.port) ? p.port : `${t(p.service)} (${p.port})`}: ${p.checks.length} check(s)`).join('; ') || 'none'}`);
   lines.push('', 'Settings it teaches:', ...taughtSettings(s));
   lines.push('', `Checks (${s.checks.length}):`);
   for (const c of s.checks) {
@@ -82,17 +91,20 @@ export function scenarioStory(s: Scenario): string[] {
 /** One client's handshake in one line: protocol, cipher, key exchange, certificate and its verification, resumption, AUTH before TLS. */
 export function handshakeSummary(o: TlsObservation): string {
   const where = `${o.client} → port ${o.target.port} (${o.target.mode})`;
-  if (!o.tls) return `${where}: no TLS${o.error ? `: ${o.error.code}${o.error.stage ? ` at ${o.error.stage}` : ''}: ${o.error.message}` : ''}`;
-  const k = o.tls.keyExchange;
-  const c = o.tls.peerCertificate;
-  const v = o.tls.verification;
-  const parts = [
-    `${o.tls.protocol} ${o.tls.cipher.iana ?? o.tls.cipher.openssl}`,
-    k ? `key exchange ${k.type}${k.group ? ` ${k.group}` : ''}${k.bits !== null ? ` ${k.bits} bits` : ''}` : null,
-    c ? `certificate ${c.subject} (issuer ${c.issuer}, ${c.keyType}${c.keyBits !== null ? ` ${c.keyBits}` : ''}, chain ${c.chainLength})` : 'no certificate',
-    v.verified ? 'verified' : `not verified${v.chainError ? ` (${v.chainError})` : ''}${v.nameError ? ` (${v.nameError})` : ''}`,
-    o.resumption ? (o.tls.sessionReused ? 'session resumed' : 'session not resumed') : null,
-  ];
+  const parts: (string | null)[] = [];
+  if (o.tls) {
+    const k = o.tls.keyExchange;
+    const c = o.tls.peerCertificate;
+    const v = o.tls.verification;
+    parts.push(
+      `${o.tls.protocol} ${o.tls.cipher.iana ?? o.tls.cipher.openssl}`,
+      k ? `key exchange ${k.type}${k.group ? ` ${k.group}` : ''}${k.bits !== null ? ` ${k.bits} bits` : ''}` : null,
+      c ? `certificate ${c.subject} (issuer ${c.issuer}, ${c.keyType}${c.keyBits !== null ? ` ${c.keyBits}` : ''}, chain ${c.chainLength})` : 'no certificate',
+      v.verified ? 'verified' : `not verified${v.chainError ? ` (${v.chainError})` : ''}${v.nameError ? ` (${v.nameError})` : ''}`,
+      o.resumption ? (o.tls.sessionReused ? 'session resumed' : 'session not resumed') : null,
+    );
+  } else if (o.error) parts.push(`no TLS: ${o.error.code}${o.error.stage ? ` at ${o.error.stage}` : ''}: ${o.error.message}`);
+  else parts.push(o.target.mode === 'plain' ? 'plaintext, no TLS asked for' : 'no TLS handshake (the check stopped before it)');
   const auth = o.capabilities.beforeTls?.filter((x) => /^AUTH\b/i.test(x));
   if (auth) parts.push(auth.length ? `AUTH before TLS: ${auth.join(', ')}` : 'no AUTH before TLS');
   return `${where}: ${parts.filter(Boolean).join('; ')}`;
