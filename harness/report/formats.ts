@@ -1,4 +1,7 @@
+import { renderHtml } from './render-html.js';
 import { renderJson } from './render-json.js';
+import { renderJunit } from './render-junit.js';
+import { renderMarkdown } from './render-markdown.js';
 import type { Report } from './types.js';
 
 /** A report format: the file it is written to and a pure renderer of the model. */
@@ -13,6 +16,9 @@ export interface ReportFormat {
  */
 export const REPORT_FORMATS = {
   json: { file: 'report.json', render: renderJson },
+  junit: { file: 'junit.xml', render: renderJunit },
+  markdown: { file: 'summary.md', render: renderMarkdown },
+  html: { file: 'index.html', render: renderHtml },
 } as const satisfies Record<string, ReportFormat>;
 
 export type ReportFormatName = keyof typeof REPORT_FORMATS;

@@ -1,0 +1,67 @@
+import { forHtml } from '../core/escape.js';
+import { negotiatedRows } from './observation-view.js';
+import type { CheckStatus, Report, ScenarioStatus } from './types.js';
+
+const MARK: Record<ScenarioStatus | CheckStatus, string> = { pass: '✅ pass', fail: '❌ fail', inconclusive: '⚪ inconclusive', error: '⚠️ error' };
+const VERDICT = ['PASS: every check passed', 'FAIL: a check failed', 'NO VERDICT: the lab could not judge every check'] as const;
+
+/** At most this many failing checks are listed (a PR comment must stay readable); the rest are counted. */
+const MAX_LISTED = 40;
+
+/**
+ * summary.md: short, for a GitHub job summary ($GITHUB_STEP_SUMMARY) or a PR comment: the
+ * verdict and counts, each check that did not pass with its message, and per scenario the TLS
+ * its clients negotiated on each port. Every cell goes through `cell` (markdown and HTML both
+ * escaped: GitHub renders HTML inside markdown).
+ */
+export function renderMarkdown(report: Report): string {
+  const c = report.summary.checks;
+  const out = [
+    `## smtp-tls-lab: ${VERDICT[report.summary.exitCode]}`,
+    '',
+    `Run ${cell(report.run.id)}, ${report.scenarios.length} scenario(s), ${c.pass + c.fail + c.inconclusive + c.error} check(s): **${c.pass} pass, ${c.fail} fail, ${c.inconclusive} inconclusive, ${c.error} error**, ${(report.run.durationMs / 1000).toFixed(1)} s, exit ${report.summary.exitCode}.`,
+    '',
+  ];
+  if (report.infrastructureErrors.length > 0) out.push('**Infrastructure errors** (outside any scenario):', '', ...report.infrastructureErrors.map((e) => `- ${cell(e)}`), '');
+
+  out.push('| scenario | status | pass | fail | inconclusive | error | unexpected Postfix warnings |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const s of report.scenarios) {
+    const n = (st: CheckStatus) => s.checks.filter((x) => x.status === st).length;
+    out.push(`| ${cell(s.id)} | ${MARK[s.status]} | ${n('pass')} | ${n('fail')} | ${n('inconclusive')} | ${n('error')} | ${s.findings.filter((f) => !f.expected).length} |`);
+  }
+  out.push('');
+
+  const notPassing = report.scenarios.flatMap((s) => s.checks.filter((x) => x.status !== 'pass').map((x) => ({ s, x })));
+  if (notPassing.length > 0) {
+    out.push('### Checks that did not pass', '', '| scenario | check | status | message |', '| --- | --- | --- | --- |');
+    for (const { s, x } of notPassing.slice(0, MAX_LISTED)) out.push(`| ${cell(s.id)} | ${cell(x.id)} | ${MARK[x.status]} | ${cell(x.message, 300)} |`);
+    if (notPassing.length > MAX_LISTED) out.push('', `… and ${notPassing.length - MAX_LISTED} more (see junit.xml or index.html).`);
+    out.push('');
+  }
+
+  const withTls = report.scenarios.map((s) => ({ s, rows: negotiatedRows(s) })).filter((x) => x.rows.length > 0);
+  if (withTls.length > 0) {
+    out.push('### Negotiated TLS per port', '');
+    for (const { s, rows } of withTls) {
+      out.push(`<details><summary>${cell(s.id)}</summary>`, '', '| port | client | protocol | cipher | key exchange | checks |', '| ---: | --- | --- | --- | --- | --- |');
+      for (const r of rows) out.push(`| ${r.port} (${cell(r.mode)}) | ${cell(r.client)} | ${cell(r.protocol)} | ${cell(r.cipher)} | ${cell(r.keyExchange)} | ${cell(r.checks.join(', '), 300)} |`);
+      out.push('', '</details>', '');
+    }
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+/**
+ * Text for one markdown table cell or list item: at most `max` characters of the original
+ * (cut before escaping, so no escape is cut in half), HTML-escaped by forHtml (markup, control
+ * and bidi characters), line breaks as spaces, and every markdown punctuation mark
+ * that could open emphasis, a link, a code span or a table border backslash-escaped (cells
+ * never start a line, so list and heading marks do nothing there).
+ */
+export function cell(text: string, max = 200): string {
+  const chars = [...text];
+  const cut = chars.length > max ? `${chars.slice(0, max).join('')}…` : text;
+  return forHtml(cut)
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[\\`*_{}[\]()!|~]/g, (ch) => `\\${ch}`);
+}
