@@ -18,7 +18,7 @@ function scenarioLines(s: ScenarioDiff): string[] {
       lines.push(`    ${MARK[c.kind]}  ${forTerminal(where(c))}  ${c.aspect}: ${forTerminal(c.before, 300)} → ${forTerminal(c.after, 300)}  (${forTerminal(c.why)})`);
     }
   }
-  if (info) lines.push(`  certificate fingerprints differ on ${info} observation group(s): the lab issues fresh certificates every run (subject, issuer and key are compared above)`);
+  if (info) lines.push(`  certificate fingerprints differ in ${info} place(s): the lab issues fresh certificates every run (subject, issuer, key and verification are compared)`);
   return lines;
 }
 
