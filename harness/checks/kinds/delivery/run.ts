@@ -85,12 +85,15 @@ function attempt(recipient: string, delivery: PostfixLogEventOf<'delivery'> | nu
   });
 }
 
-/** Waits for each recipient's next outcome of the message after `since`; an outcome not logged in time is null (and said). */
-async function outcomes(sender: StartedPostfixContainer, check: DeliveryCheck, queueId: string, since: number, out: KindOutcome, label: string): Promise<DeliveryAttempt[]> {
+/**
+ * Waits for the next outcome of each of `recipients` after `since`; an outcome not logged in
+ * time is null (and said). The others (not retried: already sent or bounced) are null at once.
+ */
+async function outcomes(sender: StartedPostfixContainer, check: DeliveryCheck, queueId: string, since: number, out: KindOutcome, label: string, recipients: readonly string[] = check.send.to): Promise<DeliveryAttempt[]> {
   const log = sender.log;
   const found = await Promise.all(
     check.send.to.map((rcpt) =>
-      log
+      !recipients.includes(rcpt) ? null : log
         .waitFor(`${label} outcome for ${rcpt}`, (e): e is PostfixLogEventOf<'delivery'> => e.type === 'delivery' && e.queueId === queueId && e.to === rcpt, check.outcomeTimeoutMs, since)
         .catch((err: LabError) => {
           out.assertions.push({ subject: 'sender-log', path: `${label} outcome for ${rcpt}`, expected: 'a delivery status line (sent, deferred or bounced)', observed: err.message, ok: false });
@@ -199,9 +202,11 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
     let retry: DeliveryObservation['retry'] = null;
     if (check.send.retry) {
       const again = sender.log.size;
-      const r = await sender.exec(['postqueue', '-i', queueId]);
+      const r = deliveries.some((d) => d.status === 'deferred') ? await sender.exec(['postqueue', '-i', queueId]) : { exitCode: 0, output: '' };
       if (r.exitCode !== 0) throw new LabError('EPOSTFIX_CHECK', `postqueue -i ${queueId} failed (exit ${r.exitCode})`, { detail: r.output.slice(0, 2000) });
-      retry = Object.freeze({ deliveries: Object.freeze(await outcomes(sender, check, queueId, again, out, 'retry')) });
+      // Only what is still deferred is tried again; a recipient already sent has no second attempt.
+      const waiting = deliveries.filter((d) => d.status === 'deferred').map((d) => d.recipient);
+      retry = Object.freeze({ deliveries: Object.freeze(await outcomes(sender, check, queueId, again, out, 'retry', waiting)) });
     }
     const peers = await peerRecords(receivers);
     const queue = await queueView(sender, queueId);
