@@ -92,6 +92,29 @@ describe('junit.xml', () => {
   });
 });
 
+describe('a run with holes: a scenario that broke before any check, and no scenario at all', () => {
+  const broken = reportFrom((records) => {
+    records[1].checks = [];
+    records[1].error = { code: 'ESCENARIO', stage: null, message: 'scenarios/x/scenario.json: checks: expected an array', detail: 'found "none"' };
+  });
+
+  it('junit.xml gives the broken scenario one <error> testcase, so it cannot read as green', () => {
+    const xml = renderJunit(broken);
+    expect(xml).toMatch(/<testsuite name="submission-587" id="1" tests="1" failures="0" errors="1" skipped="0"/);
+    expect(xml).toContain('<testcase name="(scenario)" classname="submission-587" time="0">\n      <error message="ESCENARIO: scenarios/x/scenario.json: checks: expected an array" type="ESCENARIO">found &quot;none&quot;</error>');
+    expect(xml).toMatch(/^<testsuites [^>]*tests="7" failures="1" errors="1"/m);
+  });
+
+  it('an empty run is one infrastructure error in junit.xml, the verdict NO VERDICT in summary.md and index.html', () => {
+    const empty = buildReport({ runId: 'r0', startedAt: new Date(0), finishedAt: new Date(1), postfixImage: null, node: 'v20', scenarios: [], infrastructureErrors: [] });
+    expect(renderJunit(empty)).toContain('<error message="no scenario ran" type="infrastructure">no scenario ran</error>');
+    expect(renderMarkdown(empty)).toContain('NO VERDICT');
+    expect(renderMarkdown(empty)).toContain('- no scenario ran');
+    expect(renderHtml(empty)).toContain('<p class="verdict v-2">NO VERDICT');
+    expect(renderHtml(empty)).toContain('<li><pre>no scenario ran</pre></li>');
+  });
+});
+
 describe('summary.md', () => {
   const r = hostileReport();
   const md = renderMarkdown(r);
