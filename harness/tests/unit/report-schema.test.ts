@@ -13,9 +13,9 @@ import { LOG_EVENT_SHAPES, LOG_EVENT_TYPES } from '../../postfix/log-parser.js';
 import { buildReport } from '../../report/build-report.js';
 import { REPORT_FORMATS } from '../../report/formats.js';
 import { readablePath, validateReportJson } from '../../report/schema.js';
-import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type Report, type ScenarioRecord, type ScenarioReport } from '../../report/types.js';
+import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type CheckStatus, type ExitCode, type Report, type ScenarioRecord, type ScenarioReport, type ScenarioStatus } from '../../report/types.js';
 import { writeReport } from '../../report/write-report.js';
-import { OBSERVATION_SHAPE } from '../../tls/observation.js';
+import { OBSERVATION_SHAPE, type ClientName, type TlsMode, type TranscriptEntry } from '../../tls/observation.js';
 import { expectGolden } from '../golden-file.js';
 
 const SCHEMA_FILE = path.join(PROJECT_ROOT, 'harness/report/report.schema.json');
@@ -64,6 +64,21 @@ const MODEL_FIELDS: readonly [string, (s: Record<string, any>) => any, readonly 
   ['labError', (s) => s.$defs.labError, fieldsOf<LabErrorRecord>()(['code', 'stage', 'message', 'detail'])],
 ];
 
+/** Every value of a union of literals, held to the union by the compiler (a value added to the type and not here does not compile). */
+const valuesOf =
+  <T extends string | number>() =>
+  <const V extends readonly T[]>(values: V & ([Exclude<T, V[number]>] extends [never] ? unknown : { missing: Exclude<T, V[number]> })): readonly T[] =>
+    values;
+const MODEL_ENUMS: readonly [string, (s: Record<string, any>) => any, readonly (string | number)[]][] = [
+  ['summary.exitCode', (s) => s.properties.summary.properties.exitCode.enum, valuesOf<ExitCode>()([0, 1, 2])],
+  ['scenario.status', (s) => s.$defs.scenario.properties.status.enum, valuesOf<ScenarioStatus>()(['pass', 'fail', 'error', 'inconclusive'])],
+  ['check.status', (s) => s.$defs.check.properties.status.enum, valuesOf<CheckStatus>()(['pass', 'fail', 'inconclusive', 'error'])],
+  ['finding.kind', (s) => [s.$defs.finding.properties.kind.const], valuesOf<Finding['kind']>()(['postfix-warning'])],
+  ['observation.client', (s) => s.$defs.observation.properties.client.enum, valuesOf<ClientName>()(['raw', 'nodemailer', 'openssl'])],
+  ['observation.target.mode', (s) => s.$defs.observation.properties.target.properties.mode.enum, valuesOf<TlsMode>()(['starttls', 'implicit', 'plain'])],
+  ['transcript.dir', (s) => s.$defs.observation.properties.transcript.items.properties.dir.enum, valuesOf<TranscriptEntry['dir']>()(['C', 'S', '*'])],
+];
+
 describe('the report schema and its validator', () => {
   it('the checked-in validator is exactly ajv\'s code for report.schema.json, and loads nothing', () => {
     const { ajv, validate } = compileWithAjv();
@@ -87,6 +102,10 @@ describe('the report schema and its validator', () => {
       expect(Object.keys(def.properties).sort(), name).toEqual([...fields].sort());
       expect(def.additionalProperties, name).toBe(false);
     }
+  });
+
+  it('the schema\'s enums are the model\'s unions, value for value', () => {
+    for (const [name, at, values] of MODEL_ENUMS) expect([...at(schema)].sort(), name).toEqual([...values].sort());
   });
 
   it('the schema holds the same fields as the observation\'s and the log events\' shapes (no field added to one and not the other)', () => {
