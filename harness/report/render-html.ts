@@ -167,7 +167,7 @@ function checkDetails(c: CheckResult, i: number, j: number): string[] {
   if (held.length) out.push(`<details><summary>${held.length} assertion(s) held</summary>${assertionTable(held, 'held')}</details>`);
   if (c.unjudged.length) out.push('<h4>Could not judge</h4><ul>', ...c.unjudged.map((u) => `<li>${h(u.subject)}: <span class="badge st-inconclusive">${h(u.error.code)}</span> ${h(u.error.message)}</li>`), '</ul>');
   if (c.notComparable.length) out.push('<h4>Not comparable (fewer than two clients observed a value)</h4><ul>', ...c.notComparable.map((n) => `<li class="mono">${h(n.path)}: ${h(n.observed.map((o) => `${o.client}=${showValue(o.value, 200)}`).join(', '))}</li>`), '</ul>');
-  if (c.tlsSurface) out.push('<h4>TLS surface</h4>', `<pre>${h(JSON.stringify(c.tlsSurface, null, 1))}</pre>`);
+  if (c.tlsSurface) out.push(...tlsSurface(c.tlsSurface));
   for (const o of c.observations) out.push(...observationView(o, c.logEvents));
   if (c.observations.length === 0 && c.logEvents.length) out.push('<div class="log"><h4>Postfix log</h4>', logList(c.logEvents), '</div>');
   out.push('</details>');
@@ -178,6 +178,20 @@ function checkDetails(c: CheckResult, i: number, j: number): string[] {
 function short(text: string, max = 140): string {
   const chars = [...text];
   return chars.length > max ? `${chars.slice(0, max).join('')}…` : text;
+}
+
+/** What probe found (enumeration: the accepted suites of one version, in the server's order when it has one) or the answer to a hand-built hello. */
+function tlsSurface(surface: Readonly<Record<string, unknown>>): string[] {
+  const e = surface.enumeration as { protocol?: unknown; accepted?: unknown; order?: unknown; connections?: unknown } | undefined;
+  const out: string[] = [];
+  if (e && Array.isArray(e.accepted)) {
+    const order = e.order === 'server' ? "in the server's order" : e.order === 'client' ? "in the client's order (the server does not order)" : 'order not determined';
+    out.push(`<h4>Accepted ${h(String(e.protocol))} suites found by probe: ${e.accepted.length}, ${order}${typeof e.connections === 'number' ? `, ${e.connections} connections` : ''}</h4>`);
+    out.push(e.accepted.length ? `<ol class="mono">${e.accepted.map((x) => `<li>${h(String(x))}</li>`).join('')}</ol>` : '<p class="muted">none</p>');
+  }
+  const rest = Object.fromEntries(Object.entries(surface).filter(([k]) => !(k === 'enumeration' && out.length)));
+  if (Object.keys(rest).length) out.push('<h4>TLS surface</h4>', `<pre>${h(JSON.stringify(rest, null, 1))}</pre>`);
+  return out;
 }
 
 function assertionTable(list: CheckResult['assertions'], kind: string): string {

@@ -165,6 +165,17 @@ describe('index.html (static reading; the browser test runs it)', () => {
     expect([...html.matchAll(/\shref="([^"]*)"/g)].map((m) => m[1]).filter((href) => !/^#[a-z0-9-]+$/.test(href!))).toEqual([]);
   });
 
+  it('an enumeration check lists the accepted suites in order; an offer-only answer is shown as found', () => {
+    const enumerated = reportFrom((records) => {
+      const base = errorResult({ kind: 'enumeration', id: 'tls13-set', title: 't', why: '' }, new Error('x'));
+      records[0].checks.push({ ...base, status: 'pass', error: null, tlsSurface: { enumeration: { protocol: 'TLSv1.3', accepted: ['TLS_AES_256_GCM_SHA384', `<b>${HOSTILE}</b>`], order: 'server', connections: 7 } } });
+      records[0].checks.push({ ...base, id: 'rc4', kind: 'offer-only', status: 'pass', error: null, tlsSurface: { hello: { kind: 'alert', alert: 'handshake_failure' } } });
+    });
+    const page = renderHtml(enumerated);
+    expect(page).toContain("<h4>Accepted TLSv1.3 suites found by probe: 2, in the server's order, 7 connections</h4>\n<ol class=\"mono\"><li>TLS_AES_256_GCM_SHA384</li><li>&lt;b&gt;&lt;script&gt;");
+    expect(page).toContain('&quot;hello&quot;: {\n  &quot;kind&quot;: &quot;alert&quot;');
+  });
+
   it('server text is escaped where it is written', () => {
     expect(html).not.toContain('window.__pwned=1</script>');
     expect(html).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;');
