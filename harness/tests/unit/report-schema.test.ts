@@ -20,7 +20,7 @@ import { expectGolden } from '../golden-file.js';
 
 const SCHEMA_FILE = path.join(PROJECT_ROOT, 'harness/report/report.schema.json');
 const GENERATED_FILE = path.join(PROJECT_ROOT, 'harness/report/report-schema-validator.generated.ts');
-export const GOLDEN_REPORT = path.join(PROJECT_ROOT, 'harness/tests/fixtures/report/real-run/report.json');
+const GOLDEN_REPORT = path.join(PROJECT_ROOT, 'harness/tests/fixtures/report/real-run/report.json');
 
 const schema = JSON.parse(fs.readFileSync(SCHEMA_FILE, 'utf8')) as Record<string, any>;
 const golden = () => JSON.parse(fs.readFileSync(GOLDEN_REPORT, 'utf8')) as Report;
