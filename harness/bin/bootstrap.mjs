@@ -36,6 +36,19 @@ if (!depsInstalled()) {
   }
 }
 
+// The HTML report's browser test drives Debian's chromium (never `playwright install`, which
+// downloads from outside). Only `test` needs it; every other command starts as fast as before.
+if (process.argv[2] === 'test' && !fs.existsSync('/usr/bin/chromium') && process.getuid?.() === 0 && fs.existsSync('/usr/bin/apt-get') && process.env.LAB_ENGINE_NO_INSTALL !== '1') {
+  console.error("smtp-tls-lab: installing chromium for the HTML report's browser test (apt-get install chromium)");
+  const { spawnSync } = await import('node:child_process');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0;
+  if (!install()) {
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+    if (!install()) console.error('smtp-tls-lab: apt-get install chromium failed; report-browser.test.ts will fail and say so');
+  }
+}
+
 const build = buildPaths(root);
 try {
   ensureBuild(build, (line) => console.error(line));

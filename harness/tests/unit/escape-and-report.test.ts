@@ -93,7 +93,7 @@ describe('renderers read the report model only, and are pure', () => {
 
   it('every format in the table has a file name and renders the model to text', () => {
     for (const [name, f] of Object.entries(REPORT_FORMATS)) {
-      expect(f.file, name).toMatch(/^report\.[a-z]+$/);
+      expect(f.file, name).toMatch(/^[a-z]+\.[a-z]+$/);
       expect(typeof f.render(r), name).toBe('string');
     }
   });
