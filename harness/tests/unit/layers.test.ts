@@ -144,6 +144,14 @@ describe('the layers point the right way', () => {
     expect(bad.map((i) => show(i, 'clients observe and never judge'))).toEqual([]);
   });
 
+  it('the capturing peer (peer/) records and never judges: no checks/, lab/ or scenario/ import, and its record types load no server', () => {
+    const bad = importsFrom('peer').filter((i) => inFolder(i.target, 'checks', 'lab', 'scenario'));
+    expect(bad.map((i) => show(i, 'a peer observes; checks judge'))).toEqual([]);
+    const recordFiles = ['harness/peer/peer-record.ts', 'harness/peer/peer-spec.ts'];
+    const loads = recordFiles.flatMap((f) => [...runtimeClosure(f).keys()].flatMap((g) => (byFile.get(g) ?? []).filter((i) => !i.typeOnly && i.packageName === 'smtp-server').map((i) => show(i, `${f} must stay data`))));
+    expect(loads).toEqual([]);
+  });
+
   it('tls/ and smtp/ do not import the probe engine (enum/)', () => {
     const bad = importsFrom('tls', 'smtp').filter((i) => inFolder(i.target, 'enum'));
     expect(bad.map((i) => show(i, 'what both need belongs below both'))).toEqual([]);
@@ -185,7 +193,7 @@ describe('the import reader itself', () => {
   });
 
   it('reads the whole harness: every folder a rule names has files and imports', () => {
-    for (const d of ['core', 'scenario', 'report', 'enum', 'clients', 'smtp', 'tls', 'checks', 'lab', 'engine']) {
+    for (const d of ['core', 'scenario', 'report', 'enum', 'clients', 'smtp', 'tls', 'checks', 'lab', 'engine', 'peer']) {
       expect(importsFrom(d).length, d).toBeGreaterThan(0);
     }
   });

@@ -8,6 +8,7 @@ import { smtpdInetServices } from '../../lab/warm-up.js';
 import { parseMainCf } from '../../postfix/main-cf.js';
 import { parseMasterCf } from '../../postfix/master-cf.js';
 import { DEFAULT_NODES, type LabNodeSpec } from '../../scenario/types.js';
+import { DEFAULT_PEER_SPEC } from '../../peer/peer-spec.js';
 
 const node = (name: string, over: Partial<LabNodeSpec> = {}): LabNodeSpec => ({ name, kind: 'client', hostnames: [`${name}.lab.test`], hostNumber: 30, dependsOn: [], lazy: false, ...over });
 
@@ -42,7 +43,11 @@ describe('topology plan', () => {
     expect(refusal([mx, node('c', { dependsOn: ['nsd'] })])).toMatch(/c depends on nsd, which is not a node/);
     expect(refusal([mx, node('c', { dependsOn: ['c'] })])).toMatch(/c depends on itself/);
     expect(refusal([node('mx', { kind: 'postfix', hostNumber: 10, dependsOn: ['c'] }), node('c', { dependsOn: ['mx'] })])).toMatch(/mx, c form a cycle/);
-    expect(refusal([mx, node('mx2', { kind: 'postfix', hostNumber: 11 })])).toMatch(/2 nodes of kind postfix; at most 1/);
+    // Several Postfix nodes are allowed (a sender and a receiving MX); capturing peers share the gateway address, so not a port.
+    expect(refusal([mx, node('mx2', { kind: 'postfix', hostNumber: 11 })])).toBe('accepted');
+    const peer = (name: string, port: number) => node(name, { kind: 'smtp-peer', hostNumber: 1, peer: { ...DEFAULT_PEER_SPEC, certificate: 'peer', port } });
+    expect(refusal([mx, peer('p1', 25), peer('p2', 2525)])).toBe('accepted');
+    expect(refusal([mx, peer('p1', 25), peer('p2', 25)])).toMatch(/peers p1 and p2 both listen on port 25/);
     expect(refusal([mx, node('c', { hostNumber: 251 })])).toMatch(/hostNumber 251 must be a whole number from 10 to 250/);
     expect(refusal([mx, node('C_1')])).toMatch(/node name 'C_1' must match/);
     expect(refusal([mx, node('c', { kind: 'nsd' as never })])).toMatch(/unknown kind 'nsd'/);
