@@ -1,7 +1,7 @@
 import { formatPeaks, ResourceSampler } from './resource-sampler.js';
 import { ensureImage, imageTags, loadRecipe } from '../engine/images.js';
 import { docker } from '../engine/docker-cli.js';
-import { loadScenario } from '../scenario/load.js';
+import { loadCatalogue, loadScenario } from '../scenario/load.js';
 import { PROJECT_ROOT, SCENARIOS_DIR } from '../engine/paths.js';
 import { childRunEnv } from '../engine/labels.js';
 import path from 'node:path';
@@ -106,8 +106,46 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
   } finally {
     fs.rmSync(reportDir, { recursive: true, force: true });
   }
+  await printOutboundFigures(row, out);
   const mem = process.memoryUsage();
   out(`  peak RSS of the bench process: ${(mem.rss / 1024 / 1024).toFixed(0)} MiB`);
+}
+
+/**
+ * The outbound catalogue (every scenario with a capturing peer) as a user runs it: one
+ * `smtp-tls-lab run --scenario …` process, its wall time. Then, from its report, each
+ * delivery's first outcome: Postfix's own delay= (arrival to status line, as Postfix measures
+ * it) beside the lab's end-to-end time (injection to the outcome seen in the log, in-process).
+ */
+async function printOutboundFigures(row: (name: string, xs: number[], note?: string) => void, out: (l: string) => void): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const os = await import('node:os');
+  const fs = await import('node:fs');
+  const ids = loadCatalogue(SCENARIOS_DIR)
+    .filter((e) => e.scenario?.nodes.some((n) => n.kind === 'smtp-peer'))
+    .map((e) => e.id);
+  if (ids.length === 0) return;
+  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-bench-out-'));
+  try {
+    const [ms, status] = await timed(
+      () =>
+        new Promise<number | null>((resolve) => {
+          spawn(process.execPath, [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--scenario', ids.join(','), '--report-dir', reportDir], { env: childRunEnv(), stdio: 'ignore' }).on('close', resolve);
+        }),
+    );
+    type Delivery = { deliveries: { delay: number | null }[]; endToEndMs: number | null };
+    const report = JSON.parse(fs.readFileSync(path.join(reportDir, 'latest', 'report.json'), 'utf8')) as { scenarios: { checks: { kind: string; tlsSurface?: { delivery?: Delivery } }[] }[] };
+    const deliveries = report.scenarios.flatMap((sc) => sc.checks.filter((c) => c.kind === 'delivery' && c.tlsSurface?.delivery).map((c) => c.tlsSurface!.delivery!));
+    row('outbound catalogue (run --scenario <outbound>)', [ms], `whole process; ${ids.length} scenarios, ${deliveries.length} delivery checks, exit ${status}`);
+    const postfixDelay = deliveries.flatMap((d) => d.deliveries.map((x) => x.delay).filter((x): x is number => x !== null).map((x) => x * 1000));
+    const labEndToEnd = deliveries.map((d) => d.endToEndMs).filter((x): x is number => x !== null);
+    if (postfixDelay.length) row("inject to outcome: Postfix's delay=", postfixDelay, 'as Postfix logs it (arrival to status line)');
+    if (labEndToEnd.length) row('inject to outcome: lab end-to-end', labEndToEnd, 'in-process: sendmail exec to the status line seen');
+  } catch (err) {
+    out(`  outbound figures: not measured (${(err as Error).message})`);
+  } finally {
+    fs.rmSync(reportDir, { recursive: true, force: true });
+  }
 }
 
 /** One step of Postfix's own start, run again by hand inside a started lab Postfix. */
