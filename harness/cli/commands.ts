@@ -23,6 +23,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'check',
+    summary: "Check your own Postfix config: DIR's main.cf/master.cf/maps run in the lab (certificate paths, log and mail routing overlaid, printed), every smtpd service judged by port and by a profile.",
+    flags: [
+      { name: 'postfix-config', value: 'DIR', help: 'the folder holding your main.cf (required), master.cf and the map files it names' },
+      { name: 'profile', value: 'NAME', help: 'ncsc-nl (default), mozilla-intermediate, mozilla-modern, seed-000 (harness/profiles/)' },
+      { name: 'out', value: 'DIR', help: 'write the report under DIR instead of reports/ (DIR/latest/: report.json, junit.xml, summary.md, index.html, overlay.json)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
     name: 'list',
     summary: 'List the scenarios: id, title, seeds, the ports their checks use, check count; a broken scenario is listed with its error (exit 2).',
     flags: [
@@ -137,6 +147,7 @@ export function usage(only?: string): string {
     for (const f of c.flags) lines.push(`      --${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(34) + f.help);
   }
   lines.push('', 'Exit codes: 0 all checks passed, 1 a check failed, 2 the lab could not give every verdict (infrastructure, usage).');
+  lines.push('  check: 0 every rule held on every port, 1 a rule failed, 2 the lab could not judge every rule (no main.cf, unknown profile, a map missing, Postfix refused the config).');
   lines.push('  diff: 0 no regression, 1 a regression, 2 a file is not a report. list, explain: 0, or 2 for a broken scenario. merge: the merged run\'s.');
   return lines.join('\n');
 }

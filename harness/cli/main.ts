@@ -68,6 +68,12 @@ async function main(argv: string[]): Promise<number> {
         sayError: sayLabError,
       });
     }
+    case 'check': {
+      const dir = flags['postfix-config'] as string | undefined;
+      if (!dir) throw new LabError('EUSAGE', 'check: --postfix-config DIR is required (the folder with your main.cf)', { detail: usage('check') });
+      const [{ checkCommand }, { REPORTS_DIR }] = await Promise.all([import('./check-command.js'), paths()]);
+      return checkCommand({ dir, profile: flags.profile as string | undefined, outDir: (flags.out as string | undefined) ?? REPORTS_DIR, out, say });
+    }
     case 'list': {
       const [{ listCommand }, { SCENARIOS_DIR }] = await Promise.all([import('./list-command.js'), paths()]);
       return listCommand({ scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR), json: flags.json === true, out });
