@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   EISOLATION: { meaning: 'a lab container could not be cut off from everything outside the lab, so it was not run', infrastructure: true },
   EPOSTFIX_CHECK: { meaning: "Postfix refused the scenario's configuration", infrastructure: true },
   ENOT_READY: { meaning: 'a lab container did not become ready in time', infrastructure: true },
+  EDNS: { meaning: "the lab DNS could not sign or serve its zones, or a zone did not validate as the scenario says, so no DNS or DANE verdict can be given", infrastructure: true },
   EPEER: { meaning: 'a capturing peer could not listen (its port is taken, or the lab network is gone), so the sender was never tested', infrastructure: true },
   EDEADLINE: { meaning: "the scenario's time budget (timeoutSeconds) was spent before this check ended; no verdict", infrastructure: true },
   ESCENARIO: { meaning: 'a scenario file is invalid', infrastructure: true },

@@ -7,6 +7,8 @@ import type { EffectiveConfig } from '../postfix/effective-config.js';
 import { PostfixContainer, type StartedPostfixContainer } from '../postfix/postfix-container.js';
 import { effectiveConfig } from '../postfix/effective-config.js';
 import { SmtpPeer, type StartedSmtpPeer } from '../peer/smtp-peer.js';
+import { DnsContainer, type StartedDnsContainer } from '../dns/dns-container.js';
+import { renderZones } from '../dns/zone.js';
 import type { LabNodeKind, LabNodeSpec, Scenario } from '../scenario/types.js';
 import { ClientContainer, type LabClientContainer } from './client-container.js';
 
@@ -18,6 +20,8 @@ export interface NodeStartContext {
   readonly node: LabNodeSpec;
   /** Every node's lab hostnames at its fixed address (this node's own too), for /etc/hosts. */
   readonly hosts: readonly LabHostEntry[];
+  /** Another node's address by name (a node on the host is at the gateway). */
+  readonly addressOf: (node: string) => string;
   /** The scenario's certificates (temp dir, keys 0600) and its Postfix's effective config. */
   readonly certs: MaterializedCerts;
   readonly config: EffectiveConfig;
@@ -50,11 +54,15 @@ export interface StartedNodeByKind {
   postfix: StartedPostfixContainer;
   client: LabClientContainer;
   'smtp-peer': StartedSmtpPeer;
+  dns: StartedDnsContainer;
 }
 
 /** Puts a LabContainer builder of any kind in its place: scenario, node, network, the others' hostnames. */
 function placed<B extends LabContainer>(builder: B, ctx: NodeStartContext): B {
-  return builder.withScenarioId(ctx.scenario.id).withNode(ctx.node).withLabNetwork(ctx.network).withLabHosts(ctx.hosts);
+  const placedBuilder = builder.withScenarioId(ctx.scenario.id).withNode(ctx.node).withLabNetwork(ctx.network).withLabHosts(ctx.hosts);
+  // With a lab DNS node, every other container resolves through it (and through nothing else).
+  const dns = ctx.scenario.nodes.find((n) => n.kind === 'dns');
+  return dns && dns.name !== ctx.node.name ? placedBuilder.withLabDns(ctx.addressOf(dns.name)) : placedBuilder;
 }
 
 /**
@@ -87,6 +95,16 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     placement: 'container',
     maxPerScenario: null,
     start: (ctx) => placed(new ClientContainer(ctx.image), ctx).start(),
+  },
+  dns: {
+    about: "the lab's DNS: nsd serving the scenario's zones (signed at start) and unbound validating them, the lab's only resolver",
+    placement: 'container',
+    maxPerScenario: 1,
+    start: (ctx) => {
+      if (!ctx.scenario.dns) throw new LabError('ESCENARIO', `scenario ${ctx.scenario.id}: node ${ctx.node.name}: a dns node needs the scenario's "dns" block (its zones)`);
+      const zones = renderZones(ctx.scenario.dns, { address: ctx.addressOf, dnsAddress: ctx.addressOf(ctx.node.name), certs: ctx.certs.pairs });
+      return placed(new DnsContainer(ctx.image, ctx.node), ctx).withZones(zones).start();
+    },
   },
   'smtp-peer': {
     about: 'capturing SMTP/LMTP peer (smtp-server in the harness process, on the network gateway); records what a lab Postfix sends it, ClientHello included',
@@ -198,7 +216,7 @@ export class Topology {
     /** How long creating the network took (the bench's breakdown). */
     readonly networkMs: number,
     readonly nodes: readonly LabNodeSpec[],
-    private readonly base: Omit<NodeStartContext, 'node' | 'network' | 'hosts'>,
+    private readonly base: Omit<NodeStartContext, 'node' | 'network' | 'hosts' | 'addressOf'>,
   ) {}
 
   /**
@@ -208,7 +226,7 @@ export class Topology {
    */
   static async start(
     nodes: readonly LabNodeSpec[],
-    base: Omit<NodeStartContext, 'node' | 'network' | 'hosts'>,
+    base: Omit<NodeStartContext, 'node' | 'network' | 'hosts' | 'addressOf'>,
     made?: { readonly network: LabNetwork; readonly ms: number },
   ): Promise<Topology> {
     let ordered: readonly LabNodeSpec[];
@@ -268,7 +286,7 @@ export class Topology {
   private async startNode(spec: LabNodeSpec): Promise<StartedLabNode> {
     await Promise.all(spec.dependsOn.map((d) => this.node(d)));
     const kind = NODE_KINDS[spec.kind] as NodeKind;
-    return kind.start({ ...this.base, node: spec, network: this.network, hosts: this.hosts });
+    return kind.start({ ...this.base, node: spec, network: this.network, hosts: this.hosts, addressOf: (name) => nodeAddress(this.network, this.spec(name)) });
   }
 
   /** Stop every node started (waiting for those still starting), then remove the network. Problems, never a throw. */

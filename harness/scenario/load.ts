@@ -8,6 +8,8 @@ import { listeningPorts, parseMasterCf, serviceTlsMode } from '../postfix/master
 import { Reader, ScenarioFileError } from './validate.js';
 import { DEFAULT_NODES, type BreakItSpec, type CertificateSpec, type LabNodeSpec, type MapSpec, type NodePostfixFiles, type Scenario } from './types.js';
 import { DEFAULT_PEER_SPEC, PEER_TLS_VERSIONS, type SmtpPeerSpec } from '../peer/peer-spec.js';
+import { ZONE_MODES, type DnsSpec } from '../dns/dns-spec.js';
+import { ZONE_PLACEHOLDER } from '../dns/zone.js';
 import { checkReferences } from './references.js';
 import { applyBreakIt } from './break-it.js';
 
@@ -114,7 +116,7 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
   const list = r.field('nodes').list();
   const nodes = list.map((n) => {
     n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy', 'postfix', 'peer']);
-    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer'] as const);
+    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer', 'dns'] as const);
     if (n.has('postfix') && kind !== 'postfix') n.field('postfix').fail('no "postfix" block on a node that is not kind postfix');
     if (n.has('peer') && kind !== 'smtp-peer') n.field('peer').fail('no "peer" block on a node that is not kind smtp-peer');
     // A peer runs on the host, at the network's gateway: it has no host number of its own.
@@ -154,6 +156,48 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
     );
   }
   return nodes;
+}
+
+const ZONE_NAME = /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** The lab DNS zones: the first is the anchor (signed), the others below it; placeholders name nodes and certificates of the scenario. */
+function readDns(r: Reader, nodes: readonly LabNodeSpec[], certNames: readonly string[]): DnsSpec | null {
+  const dnsNodes = nodes.filter((n) => n.kind === 'dns');
+  if (!r.has('dns')) {
+    if (dnsNodes.length) r.field('nodes').fail('a "dns" block with the zones the dns node serves', 'add "dns": { "zones": [ … ] }, or remove the dns node');
+    return null;
+  }
+  const d = r.field('dns').object(['zones']);
+  if (dnsNodes.length !== 1) d.fail('exactly one node of kind dns to serve these zones', 'add { "name": "dns", "kind": "dns", "hostnames": ["ns.lab.test"], "hostNumber": 53 } to "nodes"');
+  const list = d.field('zones').list();
+  const zones = list.map((z, i) => {
+    z.object(['name', 'dnssec', 'corrupt', 'records']);
+    const name = z.field('name').string(ZONE_NAME, 'a lowercase DNS zone name with at least two labels (lab.test, good.lab.test)');
+    const dnssec = z.has('dnssec') ? z.field('dnssec').oneOf(ZONE_MODES) : 'signed';
+    if (i === 0 && dnssec !== 'signed') z.field('dnssec').fail("'signed' for the first zone (the anchor: its key is the resolver's trust anchor)");
+    if (dnssec === 'corrupt' && !z.has('corrupt')) z.fail('"corrupt": the RR type whose signature to alter (MX, TLSA, A …) for a zone with dnssec "corrupt"');
+    if (dnssec !== 'corrupt' && z.has('corrupt')) z.field('corrupt').fail('no "corrupt" unless dnssec is "corrupt"');
+    const records = z.has('records') ? z.field('records').list().map((x) => x.string(/^[^\n]{1,2000}$/, 'one zone-file record on one line')) : [];
+    z.has('records') &&
+      z.field('records').list().forEach((x, k) => {
+        for (const [, kind, arg] of records[k]!.matchAll(ZONE_PLACEHOLDER)) {
+          if (kind === 'address' && !nodes.some((n) => n.name === arg)) x.fail(`{{address:NODE}} naming a node of the scenario (${nodes.map((n) => n.name).join(', ')}); it names '${arg}'`);
+          if (kind === 'tlsa') {
+            const m = /^([0-3]) ([01]) ([0-2]):([A-Za-z0-9_-]+)(@issuer)?$/.exec(arg!);
+            if (!m) x.fail(`{{tlsa:USAGE SELECTOR MTYPE:CERT}} (e.g. {{tlsa:3 1 1:peer}}, or {{tlsa:2 1 1:peer@issuer}} for its CA); found {{tlsa:${arg}}}`);
+            if (!certNames.includes(m![4]!)) x.fail(`a certificate of this scenario in {{tlsa:…}} (${certNames.join(', ')}); it names '${m![4]}'`);
+          }
+        }
+      });
+    return { name, dnssec, corruptType: z.has('corrupt') ? z.field('corrupt').string(/^[A-Z0-9]+$/, 'an RR type (MX, TLSA, A …)') : null, records };
+  });
+  if (zones.length === 0) d.field('zones').fail('at least one zone (the anchor zone, e.g. lab.test)');
+  const anchor = zones[0]!.name;
+  zones.forEach((z, i) => {
+    if (i > 0 && !z.name.endsWith(`.${anchor}`)) list[i]!.field('name').fail(`a zone below the anchor zone ${anchor}`);
+    if (zones.findIndex((o) => o.name === z.name) !== i) list[i]!.field('name').fail('a zone name no other zone has');
+  });
+  return { zones };
 }
 
 function readParamSet(r: Reader): Record<string, string> {
@@ -207,7 +251,7 @@ export function loadScenario(dir: string): Scenario {
   } catch (err) {
     throw new LabError('ESCENARIO', `${file}: not valid JSON: ${(err as Error).message}`, { detail: 'remedy: fix the JSON syntax' });
   }
-  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'timeoutSeconds', 'postfix', 'certificates', 'sasl', 'nodes', 'checks', 'breakIt']);
+  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'timeoutSeconds', 'postfix', 'certificates', 'sasl', 'nodes', 'dns', 'checks', 'breakIt']);
   const id = r.field('id').string(ID, 'a scenario id (lowercase letters, digits, -)');
   if (id !== path.basename(dir)) r.field('id').fail(`the folder name '${path.basename(dir)}'`, 'rename the folder or the id so they match');
   const pf = r.field('postfix').object(['mainCf', 'masterCf', 'maps', 'expectedWarnings']);
@@ -238,6 +282,7 @@ export function loadScenario(dir: string): Scenario {
   const effective = effectiveConfig({ mainCf, masterCf }, `scenario ${id}`);
   const master = parseMasterCf(effective.masterCf, 'master.cf');
   const nodes = readNodes(r, dir, file, names);
+  const dns = readDns(r, nodes, names);
   const receivingNodes = nodes.filter((n) => n.kind === 'smtp-peer' || (n.kind === 'postfix' && n.postfix)).map((n) => n.name);
   const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master), receivingNodes };
   const checks = r.field('checks').list().map((c) => readCheck(c, ctx));
@@ -261,6 +306,7 @@ export function loadScenario(dir: string): Scenario {
     certificates,
     saslUsers,
     nodes,
+    dns,
     expectedWarnings,
     checks,
     breakIt: [],

@@ -1,9 +1,10 @@
 import type { KeySpec, LeafSpec } from '../certs/lab-pki.js';
 import type { CheckSpec } from '../checks/kinds/specs.js';
 import type { SmtpPeerSpec } from '../peer/peer-spec.js';
+import type { DnsSpec } from '../dns/dns-spec.js';
 
 /** Kinds of lab node a scenario's topology can hold (the DANE lab adds more). */
-export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer';
+export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer' | 'dns';
 
 /** A Postfix node's own files, for every Postfix of a scenario but the one under test (which uses the scenario's "postfix" block). */
 export interface NodePostfixFiles {
@@ -58,6 +59,8 @@ export interface Scenario {
   readonly certificates: readonly CertificateSpec[];
   /** SASL users (user@realm) put into the container's sasldb with passwords generated per run. */
   readonly saslUsers: readonly string[];
+  /** The lab DNS zones (served by the scenario's dns node), or null for a lab without DNS. */
+  readonly dns?: DnsSpec | null;
   /** The lab nodes to start (DEFAULT_NODES unless scenario.json has "nodes"). */
   readonly nodes: readonly LabNodeSpec[];
   /**
