@@ -56,15 +56,18 @@ function serviceErrors(built: CheckScenario, profile: Profile, s: CheckedService
 
 /**
  * Services whose own smtpd died or lost TLS while the warm-up connected (a bad -o on one
- * service): their pid is the one the warm-up's connection was served by. null when the
- * config error is not one service's (then no service can be judged).
+ * service): told apart by the program in the log line (its -o syslog_name), else by the pid
+ * that served the warm-up's connection. null when the config error is not one service's
+ * (then no service can be judged).
  */
-function brokenServices(events: readonly PostfixLogEvent[], fatalRaw: string, session: ScenarioSession): Set<string> | null {
+function brokenServices(events: readonly PostfixLogEvent[], fatalRaw: string, session: ScenarioSession, services: readonly CheckedService[]): Set<string> | null {
   const ev = events.find((e) => e.raw === fatalRaw);
-  const byPid = session.warmUp.connections.filter((c) => c.smtpdPid !== null && ev?.pid === c.smtpdPid);
-  const died = session.warmUp.connections.filter((c) => c.ended === 'fatal');
-  const hit = [...byPid, ...died];
-  return hit.length && hit.length < session.warmUp.connections.length ? new Set(hit.map((c) => c.service)) : null;
+  if (!ev) return null;
+  const program = ev.program?.replace(/\/[^/]+$/, '') ?? null;
+  const byName = program ? services.filter((s) => s.syslogName === program) : [];
+  const byPid = session.warmUp.connections.filter((c) => c.smtpdPid !== null && ev.pid === c.smtpdPid).map((c) => c.service);
+  const hit = [...new Set([...byName.map((s) => s.service), ...byPid])];
+  return hit.length && hit.length < services.length ? new Set(hit) : null;
 }
 
 /** For a main.cf line Postfix names in the lab's merged file: the same line in the user's file. */
@@ -136,24 +139,31 @@ export async function runConfigCheck(o: ConfigCheckOptions): Promise<ExitCode> {
     try {
       session = await ScenarioSession.start(scenario, image);
     } catch (err) {
-      const e = asLabError(err);
-      const line = userLineOf(e.message, effectiveConfig(scenario, scenario.id).mainCf, input.mainCf.text);
-      if (line) o.say(`check: ${forTerminal(line)}`);
+      const raw = asLabError(err);
+      // Postfix names a line of the lab's merged main.cf; the user wants the line of their own file.
+      const line = userLineOf(raw.message, effectiveConfig(scenario, scenario.id).mainCf, input.mainCf.text);
+      const e = line ? new LabError(raw.code, `${raw.message} (${line})`, { stage: raw.stage, ...(raw.detail === undefined ? {} : { detail: raw.detail }) }) : raw;
       return finish(o, startedAt, image, base(services.flatMap((s) => serviceErrors(built, o.profile, s, e)), { error: e.toRecord() }), [], overlaid);
     }
     const startup = startupFindings({ ...scenario, file: overlaid.mainCf.file }, session.startupEvents());
     let broken = new Set<string>();
+    let brokenBecause: LabError | null = startup.configError;
     if (startup.configError) {
       const fatal = startup.findings.find((f: Finding) => startup.configError!.message.includes(f.text));
-      const only = fatal ? brokenServices(session.startupEvents(), fatal.raw, session) : null;
+      const only = fatal ? brokenServices(session.startupEvents(), fatal.raw, session, services) : null;
       broken = only ?? new Set(services.map((s) => s.service));
+      if (only && fatal) {
+        brokenBecause = new LabError('EPOSTFIX_CHECK', `Postfix logged "${fatal.text}" for ${[...only].join(', ')}: that service runs without working TLS, so none of its checks can give a verdict (the other services are still checked)`, {
+          detail: `remedy: fix the -o override or setting Postfix names, in ${overlaid.masterCf?.file ?? overlaid.mainCf.file}\n${fatal.raw}`,
+        });
+      }
       o.say(`check: ${forTerminal(startup.configError.message)} — ${only ? `only on ${[...only].join(', ')}; the other services are still checked` : 'no service can be judged'}`);
     }
     const outcomes: ServiceOutcome[] = [];
     // One service at a time (2 cores shared); its checks and its probe side by side.
     for (const s of services) {
       if (broken.has(s.service)) {
-        outcomes.push({ service: s, checks: serviceErrors(built, o.profile, s, startup.configError), probe: null });
+        outcomes.push({ service: s, checks: serviceErrors(built, o.profile, s, brokenBecause), probe: null });
         continue;
       }
       const probing = (async () => {

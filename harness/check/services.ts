@@ -13,6 +13,8 @@ export interface CheckedService {
   /** Why it has that role, in words. */
   readonly roleBecause: string;
   readonly daemon: string;
+  /** Its -o syslog_name ($service_name expanded): how its smtpd's log lines are told apart; null when it logs as every other. */
+  readonly syslogName: string | null;
 }
 
 const SUBMISSION_NAMES = new Set(['submission', 'submissions', 'smtps']);
@@ -39,7 +41,8 @@ export function checkedServices(master: readonly MasterCfEntry[], main: readonly
         : sasl && /^(yes|true|1)$/i.test(sasl)
           ? ['submission', `-o smtpd_sasl_auth_enable=${sasl} on port ${l.port}`]
           : ['relay', `port ${l.port} takes mail from other servers`];
-    out.push({ service: l.service, port: l.port, mode, role, roleBecause: because, daemon });
+    const syslogName = overrideOf(entry, 'syslog_name')?.replace(/\$\{?service_name\}?/g, entry.service) ?? null;
+    out.push({ service: l.service, port: l.port, mode, role, roleBecause: because, daemon, syslogName });
   }
   return out;
 }
