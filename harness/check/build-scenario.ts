@@ -104,6 +104,8 @@ export function buildCheckScenario(o: OverlaidConfig): CheckScenario {
     modeOf: (service: string) => serviceTlsMode(master, service, effective.items),
     services: services.map((s) => ({ service: s.service, port: s.port })),
     receivingNodes: [],
+    // No lab DNS for a user's config (the field is optional where the context has it).
+    zones: [] as string[],
   };
   const checks: CheckSpec[] = services.flatMap((s) =>
     PORT_EXPECTATIONS.filter((e) => e.applies(s)).map((e) =>

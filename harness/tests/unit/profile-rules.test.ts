@@ -7,6 +7,7 @@ import type { ProbeResult } from '../../enum/probe-result.js';
 import { knownProfiles, loadProfile } from '../../check/profiles.js';
 import { evaluateRule, matches, type ProfileRule } from '../../check/rules.js';
 import { MEASURE_NAMES } from '../../check/measures.js';
+import { rulesFor } from '../../check/profile-results.js';
 
 /** Real probe results (fixtures/check/README.md says how they were captured). */
 const FIXTURES = path.join(PROJECT_ROOT, 'harness/tests/fixtures/check/probe');
@@ -55,6 +56,11 @@ describe('profiles are data', () => {
   it('a rule for another target (outbound, DANE) is data the smtpd rules ignore: the engine judges it when asked', () => {
     const outbound: ProfileRule = { id: 'x', title: 'x', clause: 'c', target: 'smtp', measure: 'protocols', forbid: { version: 'TLSv1' } };
     expect(evaluateRule(outbound, weak).holds).toBe(false);
+    const ncsc = loadProfile('ncsc-nl');
+    const service = { service: 'smtp', port: 25, mode: 'starttls', role: 'relay', roleBecause: '', daemon: 'smtpd', syslogName: null } as const;
+    const withOutbound = { ...ncsc, rules: [...ncsc.rules, outbound, { ...outbound, id: 'y', target: 'smtpd', roles: ['submission'] as const }] };
+    expect(rulesFor(withOutbound, service).map((r) => r.id)).toEqual(ncsc.rules.map((r) => r.id));
+    expect(rulesFor(withOutbound, { ...service, role: 'submission' }).map((r) => r.id)).toEqual([...ncsc.rules.map((r) => r.id), 'y']);
   });
 });
 
