@@ -125,9 +125,11 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
   const items = parseMainCf(input.mainCf.text, 'main.cf');
   const master = input.masterCf ? parseMasterCf(input.masterCf.text, 'master.cf') : [];
   const mainParams = new Map<string, Param>();
-  for (const i of items) if (i.kind === 'param') mainParams.set(i.name, { name: i.name, value: i.value, where: `main.cf, line ${i.line}` });
+  // $config_directory is the one variable a path commonly starts with; the lab's is /etc/postfix too.
+  const expand = (v: string) => v.replace(/\$\{?config_directory\}?/g, '/etc/postfix');
+  for (const i of items) if (i.kind === 'param') mainParams.set(i.name, { name: i.name, value: expand(i.value), where: `main.cf, line ${i.line}` });
   const overrides = master.flatMap((e) =>
-    [...e.text.matchAll(/-o\s+\{?\s*([A-Za-z0-9_]+)\s*=\s*([^\s}]*)\}?/g)].map((m) => ({ entry: e, name: m[1]!, value: m[2]!, where: `master.cf, line ${e.line} (${e.service} -o)` })),
+    [...e.text.matchAll(/-o\s+\{?\s*([A-Za-z0-9_]+)\s*=\s*([^\s}]*)\}?/g)].map((m) => ({ entry: e, name: m[1]!, value: expand(m[2]!), where: `master.cf, line ${e.line} (${e.service} -o)` })),
   );
 
   // New values by (where, parameter); a null value removes the line.
@@ -319,6 +321,9 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
   }
   const saslUsers = saslOn ? [CHECK_SASL_USER] : [];
   if (saslOn) overlay.push({ parameter: '(sasldb)', where: 'lab', from: '(your SASL users)', to: CHECK_SASL_USER, why: 'one lab user with a password made per run, so that AUTH is offered as it would be' });
+  // In file order: main.cf by line, then master.cf by line, then what the lab adds.
+  const rank = (e: OverlayEntry) => [e.where.startsWith('main.cf') ? 0 : e.where.startsWith('master.cf') ? 1 : 2, Number(/line (\d+)/.exec(e.where)?.[1] ?? 1e9)] as const;
+  overlay.sort((a, b) => rank(a)[0] - rank(b)[0] || rank(a)[1] - rank(b)[1]);
   return {
     dir,
     mainCf: { file: input.mainCf.file, text: lines.join('\n') },
