@@ -255,6 +255,11 @@ export class StartedSmtpPeer {
     return this.spec.port;
   }
 
+  /** Present another certificate from the next connection on (a rollover): the TLS context is rebuilt, open sessions keep theirs. */
+  presentCertificate(pair: PeerKeyPair): void {
+    this.smtp.updateSecureContext({ key: pair.key, cert: this.spec.sendChain && pair.chain ? `${pair.cert.trim()}\n${pair.chain.trim()}\n` : pair.cert });
+  }
+
   /** An immutable snapshot of everything recorded so far. */
   record(): PeerRecord {
     const connections = this.connections.map((c) => freezeConnection(c));

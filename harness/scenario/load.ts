@@ -284,7 +284,7 @@ export function loadScenario(dir: string): Scenario {
   const nodes = readNodes(r, dir, file, names);
   const dns = readDns(r, nodes, names);
   const receivingNodes = nodes.filter((n) => n.kind === 'smtp-peer' || (n.kind === 'postfix' && n.postfix)).map((n) => n.name);
-  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master), receivingNodes };
+  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master), receivingNodes, zones: dns?.zones.map((z) => z.name) ?? [] };
   const checks = r.field('checks').list().map((c) => readCheck(c, ctx));
   if (checks.length === 0) r.field('checks').fail('at least one check');
   const ids = new Set<string>();

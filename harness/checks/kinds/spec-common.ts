@@ -33,6 +33,8 @@ export interface SpecContext {
   readonly services: readonly { readonly service: string; readonly port: number }[];
   /** Nodes that receive what the Postfix under test sends (capturing peers, other Postfix nodes), by name. */
   readonly receivingNodes: readonly string[];
+  /** The lab DNS zones of the scenario (none without a "dns" block). */
+  readonly zones?: readonly string[];
 }
 
 export interface CheckKindSpec<S extends CheckCommon> {

@@ -39,6 +39,15 @@ export interface DeliveryAttempt {
   readonly starttlsOfferNoted: boolean;
 }
 
+export interface DnsLookupView {
+  readonly name: string;
+  readonly type: string;
+  readonly status: string | null;
+  readonly ad: boolean;
+  readonly ede: { readonly code: number; readonly text: string } | null;
+  readonly answers: readonly string[];
+}
+
 export interface QueueRecipient {
   readonly address: string;
   readonly delayReason: string | null;
@@ -66,6 +75,8 @@ export interface DeliveryObservation {
   readonly queue: QueueView;
   /** Inject to the last outcome the lab saw, ms (the lab's end-to-end time beside Postfix's delay=). */
   readonly endToEndMs: number | null;
+  /** What the lab resolver answered for each of the check's dnsLookups, in order (status, ad flag, Extended DNS Error). */
+  readonly dns: readonly DnsLookupView[];
   /** This run's certificates by name: their fingerprints, for { "equalsObserved": "certificates.client.sha256" }. */
   readonly certificates: Readonly<Record<string, { readonly sha256: string; readonly spkiSha256: string }>>;
 }
@@ -97,6 +108,7 @@ export function deliveryShape(peerNodes: readonly string[], certNames: readonly 
     peers: Object.fromEntries(peerNodes.map((n) => [n, PEER_RECORD_SHAPE as AnyShape])),
     queue: QUEUE_SHAPE,
     endToEndMs: 'leaf',
+    dns: { list: { name: 'leaf', type: 'leaf', status: 'leaf', ad: 'leaf', ede: { code: 'leaf', text: 'leaf' }, answers: 'list' } satisfies Shape<DnsLookupView> },
     certificates: Object.fromEntries(certNames.map((n) => [n, { sha256: 'leaf', spkiSha256: 'leaf' } as AnyShape])),
   };
 }

@@ -10,6 +10,8 @@ import type { StartedSmtpPeer } from '../../../peer/smtp-peer.js';
 import { postfixPeerRecord } from '../../../peer/postfix-peer-record.js';
 import type { PeerRecord } from '../../../peer/peer-record.js';
 import type { Assertion } from '../../result.js';
+import { renderZones } from '../../../dns/zone.js';
+import { nodeAddress } from '../../../lab/topology.js';
 import { addEvents, type CheckRunner, type KindOutcome } from '../runner.js';
 import type { DeliveryAttempt, DeliveryObservation, QueueView } from './observation.js';
 import type { DeliveryCheck } from './spec.js';
@@ -177,8 +179,41 @@ function agreement(obs: DeliveryObservation): Assertion[] {
   return out;
 }
 
+/**
+ * The check's `before` changes. A zone change re-signs the zone in the dns node (nsd restarted,
+ * unbound's cache emptied) and then reloads the sender's Postfix: a running smtp process keeps
+ * what it looked up, so without the reload the old answer would still be used.
+ */
+async function applyBefore(session: Parameters<CheckRunner<DeliveryCheck>>[0], check: DeliveryCheck): Promise<void> {
+  let zoneChanged = false;
+  for (const a of check.before) {
+    if ('zone' in a) {
+      const dnsNode = session.topology.firstOfKind('dns');
+      if (!dnsNode || !session.scenario.dns) throw new LabError('ESCENARIO', `check ${check.id}: a zone change needs a dns node`);
+      const dns = await session.node(dnsNode.name, 'dns');
+      const spec = { zones: session.scenario.dns.zones.map((z) => (z.name === a.zone ? { ...z, records: a.records } : z)) };
+      const files = renderZones(spec, { address: (n) => nodeAddress(session.network, session.topology.spec(n)), dnsAddress: dns.address, certs: session.certs.pairs }).files;
+      await dns.updateZone(a.zone, files[a.zone]!);
+      zoneChanged = true;
+    } else {
+      const peer = await session.node(a.peer, 'smtp-peer');
+      const pair = session.certs.pairs.get(a.certificate);
+      if (!pair) throw new LabError('ESCENARIO', `check ${check.id}: no certificate ${a.certificate}`);
+      peer.presentCertificate(pair);
+    }
+  }
+  if (zoneChanged) {
+    const log = session.postfix.log;
+    const since = log.size;
+    const r = await session.postfix.exec(['postfix', 'reload']);
+    if (r.exitCode !== 0) throw new LabError('EPOSTFIX_CHECK', `postfix reload in the sender failed (exit ${r.exitCode})`, { detail: r.output.slice(0, 2000) });
+    await log.waitFor('sender reloaded after the zone change (master: reload -- version)', (e) => / reload -- version /.test(e.raw), 10_000, since);
+  }
+}
+
 export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, out) => {
   const sender = session.postfix;
+  await applyBefore(session, check);
   const receivers: Receiver[] = [];
   for (const n of session.topology.nodes) {
     if (n.kind === 'smtp-peer') {
@@ -210,6 +245,9 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
     }
     const peers = await peerRecords(receivers);
     const queue = await queueView(sender, queueId);
+    const dnsNode = session.topology.firstOfKind('dns');
+    const dns = check.dnsLookups.length && dnsNode ? await session.node(dnsNode.name, 'dns') : null;
+    const lookups = dns ? await Promise.all(check.dnsLookups.map((q) => dns.query(q.name, q.type))) : [];
     const obs: DeliveryObservation = Object.freeze({
       messageId,
       queueId,
@@ -219,6 +257,7 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
       peers: Object.freeze(peers),
       queue,
       endToEndMs: firstDone - injected,
+      dns: Object.freeze(lookups),
       certificates: Object.freeze(Object.fromEntries([...session.certs.pairs].map(([name, p]) => [name, Object.freeze({ sha256: p.sha256, spkiSha256: colonHex(spkiSha256(p.cert)) })]))),
     });
     out.tlsSurface.delivery = obs;

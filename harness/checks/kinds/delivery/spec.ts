@@ -20,6 +20,14 @@ export interface DeliveryCheck extends CheckCommon {
     /** After the first outcome, ask for one more attempt of this message (postqueue -i) and record it as `retry`. */
     readonly retry: boolean;
   };
+  /**
+   * Changes made before the message is sent, in order: a zone's records replaced (re-signed,
+   * nsd restarted, unbound's cache emptied, then `postfix reload` in the sender), or a peer
+   * presenting another certificate. A rollover is a sequence of checks with these.
+   */
+  readonly before: readonly DeliveryAction[];
+  /** Names the lab resolver is asked about after the delivery (what DNSSEC said beside what Postfix did). */
+  readonly dnsLookups: readonly { readonly name: string; readonly type: string }[];
   /** How long to wait for each outcome to be logged (default 30 s). */
   readonly outcomeTimeoutMs: number;
   readonly expect: Readonly<Record<string, Matcher>>;
@@ -28,13 +36,16 @@ export interface DeliveryCheck extends CheckCommon {
   readonly senderLogAbsent: readonly LogEventExpectation[];
 }
 
+export type DeliveryAction = { readonly zone: string; readonly records: readonly string[] } | { readonly peer: string; readonly certificate: string };
+
 const ADDRESS = /^[A-Za-z0-9._+-]+@[a-z0-9.-]+$/;
 
 export const deliverySpec: CheckKindSpec<DeliveryCheck> = {
   kind: 'delivery',
-  keys: ['send', 'expect', 'senderLog', 'senderLogAbsent', 'outcomeTimeoutMs'],
+  keys: ['send', 'expect', 'senderLog', 'senderLogAbsent', 'outcomeTimeoutMs', 'before', 'dnsLookups'],
   inferredFrom: ['send'],
   read(r, common, ctx) {
+    const zones = ctx.zones ?? [];
     const s = r.field('send').object(['from', 'to', 'via', 'subject', 'retry']);
     const to = s.field('to').list().map((x) => x.string(ADDRESS, 'a recipient address user@domain'));
     if (to.length === 0) s.field('to').fail('at least one recipient');
@@ -55,9 +66,33 @@ export const deliverySpec: CheckKindSpec<DeliveryCheck> = {
     const senderLogAbsent = logList('senderLogAbsent');
     if (Object.keys(expect).length + senderLog.length + senderLogAbsent.length === 0) r.fail('a delivery check with at least one expectation (expect, senderLog or senderLogAbsent)', 'a check that expects nothing can never fail');
     if (send.retry && !Object.keys(expect).some((p) => p.startsWith('retry'))) r.field('send').field('retry').fail('an expectation on "retry…" when a retry is asked for', 'say what the second attempt must show, or drop "retry"');
+    const before: DeliveryAction[] = r.has('before')
+      ? r.field('before').list().map((a) => {
+          if (a.has('zone')) {
+            a.object(['zone', 'records']);
+            const zone = a.field('zone').string();
+            if (!zones.includes(zone)) a.field('zone').fail(`a zone of the scenario's "dns" block (${zones.join(', ') || 'it has none'})`);
+            return { zone, records: a.field('records').list().map((x) => x.string(/^[^\n]{1,2000}$/, 'one zone-file record on one line')) };
+          }
+          a.object(['peer', 'certificate']);
+          const peer = a.field('peer').string();
+          if (!ctx.receivingNodes.includes(peer)) a.field('peer').fail(`a capturing peer of the scenario (${ctx.receivingNodes.join(', ')})`);
+          const certificate = a.field('certificate').oneOf(ctx.certNames.length ? ctx.certNames : ['(none)']);
+          return { peer, certificate };
+        })
+      : [];
+    const dnsLookups = r.has('dnsLookups')
+      ? r.field('dnsLookups').list().map((q) => {
+          q.object(['name', 'type']);
+          if (zones.length === 0) q.fail('a scenario with a "dns" block for a dnsLookups entry');
+          return { name: q.field('name').string(/^[A-Za-z0-9._-]+$/, 'a DNS name'), type: q.field('type').oneOf(['A', 'AAAA', 'MX', 'TLSA', 'SOA', 'NS', 'DS', 'DNSKEY', 'TXT'] as const) };
+        })
+      : [];
     return {
       ...common,
       kind: 'delivery',
+      before,
+      dnsLookups,
       send,
       outcomeTimeoutMs: r.has('outcomeTimeoutMs') ? r.field('outcomeTimeoutMs').number(1000, 300_000) : 30_000,
       expect,
