@@ -1,5 +1,6 @@
 import type { AnyShape, Shape } from '../../../core/shape.js';
 import { PEER_RECORD_SHAPE, type PeerRecord } from '../../../peer/peer-record.js';
+import type { PosttlsFingerView } from '../../../postfix/posttls-finger.js';
 
 /**
  * What one outbound delivery check observed, from three sources that must agree: the sending
@@ -77,6 +78,8 @@ export interface DeliveryObservation {
   readonly endToEndMs: number | null;
   /** What the lab resolver answered for each of the check's dnsLookups, in order (status, ad flag, Extended DNS Error). */
   readonly dns: readonly DnsLookupView[];
+  /** posttls-finger's own conclusion about the check's oracle destination, or null when none was asked for. */
+  readonly posttlsFinger: PosttlsFingerView | null;
   /** This run's certificates by name: their fingerprints, for { "equalsObserved": "certificates.client.sha256" }. */
   readonly certificates: Readonly<Record<string, { readonly sha256: string; readonly spkiSha256: string }>>;
 }
@@ -109,6 +112,7 @@ export function deliveryShape(peerNodes: readonly string[], certNames: readonly 
     queue: QUEUE_SHAPE,
     endToEndMs: 'leaf',
     dns: { list: { name: 'leaf', type: 'leaf', status: 'leaf', ad: 'leaf', ede: { code: 'leaf', text: 'leaf' }, answers: 'list' } satisfies Shape<DnsLookupView> },
+    posttlsFinger: { destination: 'leaf', level: 'leaf', exitCode: 'leaf', trust: 'leaf', protocol: 'leaf', cipher: 'leaf', matched: 'leaf', verifyFailure: 'leaf', lines: 'list' } satisfies Shape<PosttlsFingerView>,
     certificates: Object.fromEntries(certNames.map((n) => [n, { sha256: 'leaf', spkiSha256: 'leaf' } as AnyShape])),
   };
 }

@@ -11,6 +11,7 @@ import { postfixPeerRecord } from '../../../peer/postfix-peer-record.js';
 import type { PeerRecord } from '../../../peer/peer-record.js';
 import type { Assertion } from '../../result.js';
 import { renderZones } from '../../../dns/zone.js';
+import { parsePosttlsFinger, posttlsFingerCommand, type PosttlsFingerView } from '../../../postfix/posttls-finger.js';
 import { nodeAddress } from '../../../lab/topology.js';
 import { addEvents, type CheckRunner, type KindOutcome } from '../runner.js';
 import type { DeliveryAttempt, DeliveryObservation, QueueView } from './observation.js';
@@ -171,6 +172,11 @@ function agreement(obs: DeliveryObservation): Assertion[] {
       out.push({ subject: 'agreement', path: 'sender log vs peer: cipher', expected: carried.tls.cipher, observed: conn.tls.cipher, ok: conn.tls.cipher === carried.tls.cipher });
     }
   }
+  if (obs.posttlsFinger && final[0]?.status) {
+    const labVerified = final[0].status === 'sent' && final[0].tls?.trust === 'Verified';
+    const oracleVerified = obs.posttlsFinger.trust === 'Verified';
+    out.push({ subject: 'agreement', path: 'lab vs posttls-finger: verified', expected: labVerified ? 'posttls-finger Verified too' : 'posttls-finger not Verified either', observed: obs.posttlsFinger.trust === null ? 'posttls-finger made no TLS session' : `posttls-finger ${obs.posttlsFinger.trust}${obs.posttlsFinger.verifyFailure ? ` (${obs.posttlsFinger.verifyFailure})` : ''}`, ok: labVerified === oracleVerified });
+  }
   const waiting = final.filter((d) => d.status === 'deferred').map((d) => d.recipient);
   const queued = obs.queue.thisMessage?.recipients.map((r) => r.address) ?? [];
   if (final.every((d) => d.status !== null)) {
@@ -248,6 +254,12 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
     const dnsNode = session.topology.firstOfKind('dns');
     const dns = check.dnsLookups.length && dnsNode ? await session.node(dnsNode.name, 'dns') : null;
     const lookups = dns ? await Promise.all(check.dnsLookups.map((q) => dns.query(q.name, q.type))) : [];
+    let oracle: PosttlsFingerView | null = null;
+    if (check.posttlsFinger) {
+      const { destination, level } = check.posttlsFinger;
+      const r = await sender.exec(posttlsFingerCommand(destination, level));
+      oracle = parsePosttlsFinger(destination, level, r.exitCode, r.output);
+    }
     const obs: DeliveryObservation = Object.freeze({
       messageId,
       queueId,
@@ -258,6 +270,7 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
       queue,
       endToEndMs: firstDone - injected,
       dns: Object.freeze(lookups),
+      posttlsFinger: oracle,
       certificates: Object.freeze(Object.fromEntries([...session.certs.pairs].map(([name, p]) => [name, Object.freeze({ sha256: p.sha256, spkiSha256: colonHex(spkiSha256(p.cert)) })]))),
     });
     out.tlsSurface.delivery = obs;

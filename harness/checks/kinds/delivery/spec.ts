@@ -28,6 +28,12 @@ export interface DeliveryCheck extends CheckCommon {
   readonly before: readonly DeliveryAction[];
   /** Names the lab resolver is asked about after the delivery (what DNSSEC said beside what Postfix did). */
   readonly dnsLookups: readonly { readonly name: string; readonly type: string }[];
+  /**
+   * An independent oracle: posttls-finger -c -l LEVEL DESTINATION in the Postfix under test,
+   * after the delivery. Its verdict must agree with the delivery's (Verified exactly when the
+   * lab's delivery was sent Verified).
+   */
+  readonly posttlsFinger: { readonly destination: string; readonly level: string } | null;
   /** How long to wait for each outcome to be logged (default 30 s). */
   readonly outcomeTimeoutMs: number;
   readonly expect: Readonly<Record<string, Matcher>>;
@@ -42,7 +48,7 @@ const ADDRESS = /^[A-Za-z0-9._+-]+@[a-z0-9.-]+$/;
 
 export const deliverySpec: CheckKindSpec<DeliveryCheck> = {
   kind: 'delivery',
-  keys: ['send', 'expect', 'senderLog', 'senderLogAbsent', 'outcomeTimeoutMs', 'before', 'dnsLookups'],
+  keys: ['send', 'expect', 'senderLog', 'senderLogAbsent', 'outcomeTimeoutMs', 'before', 'dnsLookups', 'posttlsFinger'],
   inferredFrom: ['send'],
   read(r, common, ctx) {
     const zones = ctx.zones ?? [];
@@ -88,10 +94,18 @@ export const deliverySpec: CheckKindSpec<DeliveryCheck> = {
           return { name: q.field('name').string(/^[A-Za-z0-9._-]+$/, 'a DNS name'), type: q.field('type').oneOf(['A', 'AAAA', 'MX', 'TLSA', 'SOA', 'NS', 'DS', 'DNSKEY', 'TXT'] as const) };
         })
       : [];
+    const ptf = r.has('posttlsFinger') ? r.field('posttlsFinger').object(['destination', 'level']) : null;
+    const posttlsFinger = ptf
+      ? {
+          destination: ptf.field('destination').string(/^(\[[a-z0-9.-]+\]|[a-z0-9.-]+)(:\d{1,5})?$/, 'a destination as posttls-finger takes it: domain, domain:port or [host]:port'),
+          level: ptf.has('level') ? ptf.field('level').oneOf(['dane', 'dane-only', 'fingerprint', 'verify', 'secure', 'encrypt', 'may'] as const) : 'dane',
+        }
+      : null;
     return {
       ...common,
       kind: 'delivery',
       before,
+      posttlsFinger,
       dnsLookups,
       send,
       outcomeTimeoutMs: r.has('outcomeTimeoutMs') ? r.field('outcomeTimeoutMs').number(1000, 300_000) : 30_000,
