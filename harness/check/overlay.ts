@@ -159,6 +159,8 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
 
   // 3. Certificates and keys: one lab certificate per distinct user cert (and its key).
   const myhostname = mainParams.get('myhostname')?.value;
+  // Without myhostname Postfix would use the container's name; the lab base names it mx.lab.test, the name the lab's nodes resolve.
+  if (!myhostname) overlay.push({ parameter: 'myhostname', where: 'lab base', from: "(unset: the host's name)", to: 'mx.lab.test', why: 'the lab hostname of the Postfix node (your myhostname, when set, is kept)' });
   const sans = [...new Set([...(myhostname && /^[A-Za-z0-9.-]+$/.test(myhostname) ? [myhostname.toLowerCase()] : []), 'mx.lab.test'])];
   const certificates: CertificateSpec[] = [];
   const names = new Set<string>();
