@@ -119,7 +119,8 @@ export class StartedDnsContainer extends StartedLabContainer {
       .split('\n')
       .map((l) => l.trim().split(/\s+/))
       .filter((f) => f.length >= 5 && f[3] === type)
-      .map((f) => f.slice(4).join(' '));
+      // dig splits long hex into groups; a TLSA's data is one hex string (lower case, as the lab writes it).
+      .map((f) => (type === 'TLSA' ? `${f.slice(4, 7).join(' ')} ${f.slice(7).join('').toLowerCase()}` : f.slice(4).join(' ')));
     return Object.freeze({ name, type, status, ad: flags.includes('ad'), ede: ede ? Object.freeze({ code: Number(ede[1]), text: ede[2]! }) : null, answers: Object.freeze(answers) });
   }
 
