@@ -4,7 +4,7 @@ import type { KeySpec } from '../certs/lab-pki.js';
 import { LabError } from '../core/errors.js';
 import { GUARD_PARAMETERS } from '../postfix/effective-config.js';
 import { parseMainCf, type MainCfItem } from '../postfix/main-cf.js';
-import { parseMasterCf } from '../postfix/master-cf.js';
+import { parseMasterCf, type MasterCfEntry } from '../postfix/master-cf.js';
 import { CONTAINER_PATHS } from '../postfix/paths.js';
 import type { CertificateSpec, MapSpec } from '../scenario/types.js';
 
@@ -117,6 +117,12 @@ interface Param {
   readonly value: string;
   readonly where: string;
 }
+/** A -o override of one master.cf entry. */
+interface Override extends Param {
+  readonly entry: MasterCfEntry;
+}
+/** Where a parameter is set: main.cf, or a service's -o. */
+type Place = { readonly kind: 'main'; readonly p: Param } | { readonly kind: 'override'; readonly p: Override };
 
 /** Lay the lab's overlay over the user's files. Pure apart from reading nothing: DIR was read by readConfigDir. */
 export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: string): OverlaidConfig {
@@ -128,7 +134,7 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
   // $config_directory is the one variable a path commonly starts with; the lab's is /etc/postfix too.
   const expand = (v: string) => v.replace(/\$\{?config_directory\}?/g, '/etc/postfix');
   for (const i of items) if (i.kind === 'param') mainParams.set(i.name, { name: i.name, value: expand(i.value), where: `main.cf, line ${i.line}` });
-  const overrides = master.flatMap((e) =>
+  const overrides: Override[] = master.flatMap((e) =>
     [...e.text.matchAll(/-o\s+\{?\s*([A-Za-z0-9_]+)\s*=\s*([^\s}]*)\}?/g)].map((m) => ({ entry: e, name: m[1]!, value: expand(m[2]!), where: `master.cf, line ${e.line} (${e.service} -o)` })),
   );
 
@@ -139,15 +145,15 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
     mainSet.set(p.name, to);
     overlay.push({ parameter: p.name, where: p.where, from: p.value, to: to ?? '(removed)', why });
   };
-  const setOverride = (o: (typeof overrides)[number], to: string | null, why: string) => {
+  const setOverride = (o: Override, to: string | null, why: string) => {
     const key = `${o.entry.service}/${o.entry.type}`;
     const m = masterSet.get(key) ?? new Map<string, string | null>();
     m.set(o.name, to);
     masterSet.set(key, m);
     overlay.push({ parameter: o.name, where: o.where, from: o.value, to: to ?? '(removed)', why });
   };
-  const each = (name: string) => [...(mainParams.has(name) ? [{ kind: 'main' as const, p: mainParams.get(name)! }] : []), ...overrides.filter((o) => o.name === name).map((o) => ({ kind: 'override' as const, p: o, o }))];
-  const set = (x: ReturnType<typeof each>[number], to: string | null, why: string) => (x.kind === 'main' ? setMain(x.p, to, why) : setOverride(x.o!, to, why));
+  const each = (name: string): Place[] => [...(mainParams.has(name) ? [{ kind: 'main' as const, p: mainParams.get(name)! }] : []), ...overrides.filter((o) => o.name === name).map((o) => ({ kind: 'override' as const, p: o }))];
+  const set = (x: Place, to: string | null, why: string) => (x.kind === 'main' ? setMain(x.p, to, why) : setOverride(x.p, to, why));
 
   // 1. The guard: the lab's log and mail routing.
   for (const g of GUARD_PARAMETERS) for (const x of each(g)) set(x, null, 'the lab guard sets it (log on stdout for the harness, no mail leaves the lab)');
@@ -182,12 +188,12 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
       const name = labCert(certX.p.value, ec);
       set(certX, `${LAB_TLS}/${name}.crt`, `a lab certificate (${ec ? 'ec-p256' : 'rsa-2048'}, CN ${sans[0]}) stands in for yours, with the same key type`);
       // The key: the same scope's key parameter; Postfix's default is the certificate file itself, which the lab keeps apart.
-      const keyX = each(pair.key).find((k) => k.kind === certX.kind && (k.kind === 'main' || k.o!.entry === (certX as { o?: { entry: unknown } }).o?.entry));
+      const keyX = each(pair.key).find((k) => (k.kind === 'main' && certX.kind === 'main') || (k.kind === 'override' && certX.kind === 'override' && k.p.entry === certX.p.entry));
       if (keyX) set(keyX, `${LAB_TLS}/${name}.key`, `the key of the lab certificate ${name}`);
       else if (certX.kind === 'main') {
         mainSet.set(pair.key, `${LAB_TLS}/${name}.key`);
         overlay.push({ parameter: pair.key, where: 'main.cf (added)', from: `(unset: the key is read from ${pair.cert})`, to: `${LAB_TLS}/${name}.key`, why: 'the lab keeps the key in its own file' });
-      } else setOverride({ ...(certX as { o: (typeof overrides)[number] }).o, name: pair.key, value: '(unset)' }, `${LAB_TLS}/${name}.key`, 'the lab keeps the key in its own file');
+      } else setOverride({ ...certX.p, name: pair.key, value: '(unset)' }, `${LAB_TLS}/${name}.key`, 'the lab keeps the key in its own file');
     }
     for (const keyX of each(pair.key)) {
       // A key without a certificate in the same place (the certificate is set elsewhere) still needs a lab path.
@@ -212,7 +218,7 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
           if (x.kind === 'main') {
             mainSet.set(param, value);
             overlay.push({ parameter: param, where: `${x.p.where} (from ${chainName})`, from: f, to: value, why: `a lab certificate (${ec ? 'ec-p256' : 'rsa-2048'}) for ${f}` });
-          } else setOverride({ ...x.o!, name: param, value: f }, value, `a lab certificate (${ec ? 'ec-p256' : 'rsa-2048'}) for ${f}`);
+          } else setOverride({ ...x.p, name: param, value: f }, value, `a lab certificate (${ec ? 'ec-p256' : 'rsa-2048'}) for ${f}`);
         }
       });
       if (files.length > 2) problems.push({ parameter: chainName, where: x.p.where, message: `${chainName} lists ${files.length} files; the lab stands in for the first two key types only (${files.slice(2).join(', ')} ignored)` });
@@ -229,12 +235,9 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
 
   // 5. Maps: `type:/path` anywhere, taken from DIR by base name.
   const maps = new Map<string, MapSpec>();
-  const allParams: (ReturnType<typeof each>[number])[] = [
-    ...[...mainParams.values()].map((p) => ({ kind: 'main' as const, p })),
-    ...overrides.map((o) => ({ kind: 'override' as const, p: o, o })),
-  ];
+  const allParams: Place[] = [...[...mainParams.values()].map((p) => ({ kind: 'main' as const, p })), ...overrides.map((p) => ({ kind: 'override' as const, p }))];
   for (const x of allParams) {
-    if (OWN_DATABASES.test(x.p.name) || mainSet.has(x.p.name) && x.kind === 'main') continue;
+    if (OWN_DATABASES.test(x.p.name) || (x.kind === 'main' && mainSet.has(x.p.name))) continue;
     const refs = [...x.p.value.matchAll(MAP_REF)];
     if (!refs.length) continue;
     if (LOCAL_DELIVERY.includes(x.p.name)) {
