@@ -107,6 +107,7 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
     fs.rmSync(reportDir, { recursive: true, force: true });
   }
   await printOutboundFigures(row, out);
+  await printDaneFigures(row, out, image.tag, rounds);
   const mem = process.memoryUsage();
   out(`  peak RSS of the bench process: ${(mem.rss / 1024 / 1024).toFixed(0)} MiB`);
 }
@@ -220,4 +221,47 @@ async function printStartupBreakdown(sessions: readonly ScenarioSession[], insid
   line('warm-up after ready (not in start to ready)', median(sessions.map((s) => s.warmUp.ms)));
   for (const st of inside) line(`  inside Postfix: ${st.step}`, st.ms, 'run alone, once');
   for (const f of floors) line(f.label, median(f.ms), `n=${f.ms.length}`);
+}
+
+/**
+ * The DANE lab: the DANE catalogue (every scenario with a dns node) as one whole `run`
+ * process, and, in-process, from the start of dane-valid (keys made, zones signed, nsd and
+ * unbound up, every zone validated, sender ready) to its first Verified delivery.
+ */
+async function printDaneFigures(row: (name: string, xs: number[], note?: string) => void, out: (l: string) => void, imageTag: string, rounds: number): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const ids = loadCatalogue(SCENARIOS_DIR)
+    .filter((e) => e.scenario?.nodes.some((n) => n.kind === 'dns'))
+    .map((e) => e.id);
+  if (ids.length === 0) return;
+  try {
+    const os = await import('node:os');
+    const fs = await import('node:fs');
+    const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-bench-dane-'));
+    const [ms, status] = await timed(
+      () =>
+        new Promise<number | null>((resolve) => {
+          spawn(process.execPath, [path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs'), 'run', '--scenario', ids.join(','), '--report-dir', reportDir], { env: childRunEnv(), stdio: 'ignore' }).on('close', resolve);
+        }),
+    );
+    fs.rmSync(reportDir, { recursive: true, force: true });
+    row('DANE catalogue (run --scenario <dane>)', [ms], `whole process; ${ids.length} scenarios, exit ${status}`);
+    const scenario = loadScenario(path.join(SCENARIOS_DIR, 'dane-valid'));
+    const first = scenario.checks.find((c) => c.id === 'dane-ee-spki-is-verified') ?? scenario.checks[0]!;
+    const toVerified: number[] = [];
+    for (let i = 0; i < Math.max(1, Math.min(rounds, 3)); i++) {
+      const started = Date.now();
+      const s = await ScenarioSession.start(scenario, imageTag);
+      try {
+        const r = await runCheck(s, first);
+        if (r.status !== 'pass') throw new LabError('EINTERNAL', `bench: ${first.id} did not pass: ${r.message}`);
+        toVerified.push(Date.now() - started);
+      } finally {
+        await s.stop();
+      }
+    }
+    row('signing the zones to the first Verified delivery', toVerified, 'in-process: dane-valid start (keys, signing, nsd, unbound, Postfix) + its first check');
+  } catch (err) {
+    out(`  DANE figures: not measured (${(err as Error).message})`);
+  }
 }

@@ -93,6 +93,8 @@ const EXTENSIONS: Readonly<Record<number, string>> = {
   15: 'heartbeat',
   16: 'application_layer_protocol_negotiation',
   18: 'signed_certificate_timestamp',
+  19: 'client_certificate_type',
+  20: 'server_certificate_type',
   21: 'padding',
   22: 'encrypt_then_mac',
   23: 'extended_master_secret',
