@@ -12,11 +12,11 @@ export interface CommandSpec {
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'run',
-    summary: 'Run the scenario catalogue against real Postfix and write reports/latest/report.json (npm run lab).',
+    summary: 'Run the scenario catalogue against real Postfix and write its reports into reports/<run-id>/ and reports/latest/ (npm run lab).',
     flags: [
       { name: 'scenario', value: 'ID[,ID…]', repeat: true, help: 'run only these scenarios (repeatable)' },
       { name: 'scenarios-dir', value: 'DIR', help: 'read scenarios from DIR instead of scenarios/' },
-      { name: 'report-dir', value: 'DIR', help: 'write the report under DIR instead of reports/ (DIR/latest/report.json)' },
+      { name: 'report-dir', value: 'DIR', help: 'write the reports under DIR instead of reports/ (DIR/<run-id>/ and DIR/latest/: report.json, junit.xml, summary.md, index.html)' },
       { name: 'concurrency', value: 'N', help: 'scenarios running at once (default 3)' },
       { name: 'shard', value: 'i/n', help: 'run only shard i of n: the selected ids sorted, every n-th from the i-th (join the reports with merge)' },
       { name: 'help', value: null, help: 'show this help' },
