@@ -114,7 +114,10 @@ function certName(file: string, taken: Set<string>): string {
 
 interface Param {
   readonly name: string;
+  /** The value with $config_directory expanded (what paths are read from). */
   readonly value: string;
+  /** The value as the user wrote it (what the overlay shows). */
+  readonly written?: string;
   readonly where: string;
 }
 /** A -o override of one master.cf entry. */
@@ -133,9 +136,9 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
   const mainParams = new Map<string, Param>();
   // $config_directory is the one variable a path commonly starts with; the lab's is /etc/postfix too.
   const expand = (v: string) => v.replace(/\$\{?config_directory\}?/g, '/etc/postfix');
-  for (const i of items) if (i.kind === 'param') mainParams.set(i.name, { name: i.name, value: expand(i.value), where: `main.cf, line ${i.line}` });
+  for (const i of items) if (i.kind === 'param') mainParams.set(i.name, { name: i.name, value: expand(i.value), written: i.value, where: `main.cf, line ${i.line}` });
   const overrides: Override[] = master.flatMap((e) =>
-    [...e.text.matchAll(/-o\s+\{?\s*([A-Za-z0-9_]+)\s*=\s*([^\s}]*)\}?/g)].map((m) => ({ entry: e, name: m[1]!, value: expand(m[2]!), where: `master.cf, line ${e.line} (${e.service} -o)` })),
+    [...e.text.matchAll(/-o\s+\{?\s*([A-Za-z0-9_]+)\s*=\s*([^\s}]*)\}?/g)].map((m) => ({ entry: e, name: m[1]!, value: expand(m[2]!), written: m[2]!, where: `master.cf, line ${e.line} (${e.service} -o)` })),
   );
 
   // New values by (where, parameter); a null value removes the line.
@@ -143,14 +146,14 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
   const masterSet = new Map<string, Map<string, string | null>>(); // entry key -> name -> value
   const setMain = (p: Param, to: string | null, why: string) => {
     mainSet.set(p.name, to);
-    overlay.push({ parameter: p.name, where: p.where, from: p.value, to: to ?? '(removed)', why });
+    overlay.push({ parameter: p.name, where: p.where, from: p.written ?? p.value, to: to ?? '(removed)', why });
   };
   const setOverride = (o: Override, to: string | null, why: string) => {
     const key = `${o.entry.service}/${o.entry.type}`;
     const m = masterSet.get(key) ?? new Map<string, string | null>();
     m.set(o.name, to);
     masterSet.set(key, m);
-    overlay.push({ parameter: o.name, where: o.where, from: o.value, to: to ?? '(removed)', why });
+    overlay.push({ parameter: o.name, where: o.where, from: o.written ?? o.value, to: to ?? '(removed)', why });
   };
   const each = (name: string): Place[] => [...(mainParams.has(name) ? [{ kind: 'main' as const, p: mainParams.get(name)! }] : []), ...overrides.filter((o) => o.name === name).map((o) => ({ kind: 'override' as const, p: o }))];
   const set = (x: Place, to: string | null, why: string) => (x.kind === 'main' ? setMain(x.p, to, why) : setOverride(x.p, to, why));
@@ -193,7 +196,7 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
       else if (certX.kind === 'main') {
         mainSet.set(pair.key, `${LAB_TLS}/${name}.key`);
         overlay.push({ parameter: pair.key, where: 'main.cf (added)', from: `(unset: the key is read from ${pair.cert})`, to: `${LAB_TLS}/${name}.key`, why: 'the lab keeps the key in its own file' });
-      } else setOverride({ ...certX.p, name: pair.key, value: '(unset)' }, `${LAB_TLS}/${name}.key`, 'the lab keeps the key in its own file');
+      } else setOverride({ ...certX.p, name: pair.key, value: '(unset)', written: '(unset)' }, `${LAB_TLS}/${name}.key`, 'the lab keeps the key in its own file');
     }
     for (const keyX of each(pair.key)) {
       // A key without a certificate in the same place (the certificate is set elsewhere) still needs a lab path.
@@ -218,7 +221,7 @@ export function overlayConfig(input: ReturnType<typeof readConfigDir>, dir: stri
           if (x.kind === 'main') {
             mainSet.set(param, value);
             overlay.push({ parameter: param, where: `${x.p.where} (from ${chainName})`, from: f, to: value, why: `a lab certificate (${ec ? 'ec-p256' : 'rsa-2048'}) for ${f}` });
-          } else setOverride({ ...x.p, name: param, value: f }, value, `a lab certificate (${ec ? 'ec-p256' : 'rsa-2048'}) for ${f}`);
+          } else setOverride({ ...x.p, name: param, value: f, written: f }, value, `a lab certificate (${ec ? 'ec-p256' : 'rsa-2048'}) for ${f}`);
         }
       });
       if (files.length > 2) problems.push({ parameter: chainName, where: x.p.where, message: `${chainName} lists ${files.length} files; the lab stands in for the first two key types only (${files.slice(2).join(', ')} ignored)` });

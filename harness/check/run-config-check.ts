@@ -210,6 +210,11 @@ function finish(o: ConfigCheckOptions, startedAt: Date, image: string | null, re
     const rules = s.checks.filter((c) => c.kind === 'enumeration');
     const own = s.checks.filter((c) => c.kind !== 'enumeration');
     o.out(`port ${s.service.port} (${s.service.service}, ${s.service.role}): ${own.filter((c) => c.status === 'pass').length}/${own.length} port checks, ${rules.filter((c) => c.status === 'pass').length}/${rules.length} ${o.profile.name} rules hold`);
+    // A rule that did not hold: what it measured, the level found, the clause it comes from.
+    for (const c of rules.filter((r) => r.status !== 'pass')) {
+      const outcome = (c.tlsSurface?.outcome ?? null) as { measured: string; level: string } | null;
+      o.out(`    ${c.status.toUpperCase()} ${forTerminal(c.id)}: ${outcome ? `${forTerminal(outcome.measured)}: ${forTerminal(outcome.level)}` : forTerminal(c.message, 200)}; clause: ${forTerminal(c.why)}`);
+    }
   }
   for (const l of scenarioLines(record)) o.out(l);
   for (const l of summaryLines(report, [...Object.values(files), path.join(o.outDir, 'latest', 'overlay.json')])) o.out(l);

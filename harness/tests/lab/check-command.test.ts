@@ -83,6 +83,15 @@ describe('check --postfix-config DIR', () => {
     console.log(`check three-services: whole process ${r.ms} ms`);
   }, 240_000);
 
+  it('an MX that holds every ncsc-nl rule: exit 0; an RSA and an ECDSA certificate, ${config_directory} in a path', async () => {
+    const r = await check(['--postfix-config', fixture('passing-mx')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(withStatus(r, 'pass').length).toBe(13);
+    const overlay = JSON.parse(fs.readFileSync(path.join(r.out, 'latest', 'overlay.json'), 'utf8')) as { overlay: { parameter: string; from: string; to: string }[]; certificates: { key: string }[] };
+    expect(overlay.certificates.map((c) => c.key)).toEqual(['rsa-2048', 'ec-p256']);
+    expect(overlay.overlay.find((e) => e.parameter === 'smtpd_tls_dh1024_param_file')).toMatchObject({ from: '${config_directory}/dh/ffdhe4096.pem', to: '/usr/share/smtp-tls-lab/dh/ffdhe4096.pem' });
+  }, 240_000);
+
   it('weak-tls under seed-000: exit 1, the how-to\'s floor, exclude list, ffdhe4096 and server preference fail; chain_files gives an RSA and an ECDSA certificate', async () => {
     const r = await check(['--postfix-config', fixture('weak-tls'), '--profile', 'seed-000']);
     expect(r.code, r.stdout + r.stderr).toBe(1);
