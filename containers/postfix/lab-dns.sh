@@ -137,7 +137,9 @@ while read -r zone mode parent; do
     expired) want="SERVFAIL no" ;;
   esac
   if [ "$status $ad" != "$want" ]; then
-    say "FAILED zone $zone ($mode): resolver answered $status with ad=$ad, expected $want"
+    # unbound's own reason travels in the Extended DNS Error of its answer (ede: yes).
+    ede=$(printf '%s\n' "$ans" | sed -n 's/^; EDE: //p' | head -n 1)
+    say "FAILED zone $zone ($mode): resolver answered $status with ad=$ad, expected $want${ede:+; unbound: $ede}"
     exit 78
   fi
 done < "$IN/plan"

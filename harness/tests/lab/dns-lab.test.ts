@@ -71,4 +71,18 @@ describe('lab DNS bad input', () => {
     expect((err as LabError).infrastructure).toBe(true);
     expect(`${(err as LabError).message}\n${(err as LabError).detail ?? ''}`).toMatch(/ldns-signzone|not-an-address|parse/i);
   }, 120_000);
+
+  it('a zone meant to validate that does not (its SOA signature broken) is EDNS quoting unbound\'s validation failure, never a DANE verdict', async () => {
+    const base = loadScenario(path.join(SCENARIOS_DIR, 'dane-valid'));
+    const broken = { ...base, dns: { zones: base.dns!.zones.map((z, i) => (i === 1 ? { ...z, dnssec: 'corrupt' as const, corruptType: 'SOA' } : z)) } };
+    const err = await ScenarioSession.start(broken, inject('postfixImage')).then(
+      async (s) => {
+        await s.stop();
+        return null;
+      },
+      (e: unknown) => e,
+    );
+    expect((err as LabError).code).toBe('EDNS');
+    expect((err as LabError).message).toMatch(/zone dane\.lab\.test \(corrupt:SOA\): resolver answered SERVFAIL with ad=no, expected NOERROR yes; unbound: 6 \(DNSSEC Bogus\).*signature crypto failed/);
+  }, 120_000);
 });
