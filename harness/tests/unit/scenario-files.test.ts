@@ -246,3 +246,55 @@ describe('scenario files: a mistake in a check is an error when the file loads, 
   });
 });
 
+describe('scenario files: the outbound and DANE labs', () => {
+  const outbound = () => ({
+    id: 'x',
+    title: 'outbound',
+    postfix: { mainCf: 'main.cf' },
+    certificates: { peer: { commonName: 'peer.lab.test' } },
+    nodes: [
+      { name: 'sender', kind: 'postfix', hostnames: ['sender.lab.test'], hostNumber: 10 },
+      { name: 'peer', kind: 'smtp-peer', hostnames: ['peer.lab.test'], peer: { port: 25, certificate: 'peer' } },
+    ],
+    checks: [{ id: 'd', title: 'd', send: { to: ['u@peer.test'] }, expect: { 'deliveries.0.status': 'sent' } }],
+  });
+  const outMain = 'transport_maps = texthash:/etc/postfix/lab/maps/transport\n';
+
+  it('accepts a sender, a capturing peer and a delivery check', () => {
+    const s = loadScenario(make('outbound-base', outbound(), 'smtp_tls_security_level = may\n'));
+    expect(s.nodes.map((n) => [n.name, n.kind])).toEqual([['sender', 'postfix'], ['peer', 'smtp-peer']]);
+    expect(s.checks[0]!.kind).toBe('delivery');
+  });
+
+  it('a misspelt delivery path names the nearest one, with the peer node in it', () => {
+    const j = outbound();
+    j.checks[0]!.expect = { 'peers.peer.conections.0.starttls': true } as never;
+    expect(errorOf(make('outbound-misspelt', j, outMain)).detail).toMatch(/did you mean 'peers\.peer\.connections/);
+    j.checks[0]!.expect = { 'peers.nosuch.messages.length': 0 } as never;
+    expect(errorOf(make('outbound-unknown-peer', j, outMain)).message).toMatch(/no delivery observation has/);
+  });
+
+  it('a peer that offers STARTTLS without a certificate, and two peers on one port, are refused', () => {
+    const j = outbound();
+    (j.nodes[1] as { peer: object }).peer = { port: 25 };
+    expect(errorOf(make('peer-no-cert', j, outMain)).message).toMatch(/a "certificate" for a peer that offers STARTTLS/);
+    const k = outbound();
+    k.nodes.push({ name: 'peer2', kind: 'smtp-peer', hostnames: ['peer2.lab.test'], peer: { port: 25, certificate: 'peer' } } as never);
+    expect(errorOf(make('peer-same-port', k, outMain)).message).toMatch(/a port no other peer listens on/);
+  });
+
+  it('a delivery check needs a receiving node', () => {
+    const j = { ...outbound(), nodes: [outbound().nodes[0]] };
+    expect(errorOf(make('delivery-no-receiver', j, outMain)).message).toMatch(/a receiving node/);
+  });
+
+  it('DANE zones: the anchor comes first and is signed; placeholders name nodes and certificates', () => {
+    const dane = (zones: unknown) => ({ ...outbound(), nodes: [{ name: 'dns', kind: 'dns', hostNumber: 53 }, ...outbound().nodes], dns: { zones } });
+    expect(loadScenario(make('dane-ok', dane([{ name: 'lab.test' }, { name: 'a.lab.test', records: ['mx A {{address:peer}}', '_25._tcp.mx TLSA {{tlsa:3 1 1:peer}}'] }]), 'smtp_tls_security_level = dane\n')).dns?.zones).toHaveLength(2);
+    expect(errorOf(make('dane-unsigned-anchor', dane([{ name: 'lab.test', dnssec: 'unsigned' }]), 'smtp_tls_security_level = dane\n')).message).toMatch(/'signed' for the first zone/);
+    expect(errorOf(make('dane-outside', dane([{ name: 'lab.test' }, { name: 'other.test' }]), 'smtp_tls_security_level = dane\n')).message).toMatch(/a zone below the anchor zone lab\.test/);
+    expect(errorOf(make('dane-bad-node', dane([{ name: 'lab.test', records: ['mx A {{address:nosuch}}'] }]), 'smtp_tls_security_level = dane\n')).message).toMatch(/naming a node of the scenario .*nosuch/);
+    expect(errorOf(make('dane-bad-cert', dane([{ name: 'lab.test', records: ['x TLSA {{tlsa:3 1 1:nosuch}}'] }]), 'smtp_tls_security_level = dane\n')).message).toMatch(/a certificate of this scenario in \{\{tlsa/);
+    expect(errorOf(make('dane-no-node', { ...outbound(), dns: { zones: [{ name: 'lab.test' }] } }, 'smtp_tls_security_level = dane\n')).message).toMatch(/exactly one node of kind dns/);
+  });
+});
