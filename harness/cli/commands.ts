@@ -33,6 +33,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'tlsa',
+    summary: 'Print the TLSA record (RFC 6698) of a certificate, as the lab\'s DNS zones publish it (default 3 1 1: DANE-EE, public key, SHA-256).',
+    flags: [
+      { name: 'cert', value: 'FILE', help: 'PEM file; its first certificate is used (a CA certificate for usage 2)' },
+      { name: 'usage', value: 'N', help: 'certificate usage 0-3 (default 3, DANE-EE; 2 is DANE-TA)' },
+      { name: 'selector', value: 'N', help: '0 the whole certificate, 1 its public key (default 1)' },
+      { name: 'mtype', value: 'N', help: 'matching type: 0 exact, 1 SHA-256 (default), 2 SHA-512' },
+      { name: 'port', value: 'N', help: 'TCP port of the owner name _PORT._tcp.HOST (default 25)' },
+      { name: 'host', value: 'NAME', help: 'host of the owner name (default mx.lab.test)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
     name: 'list',
     summary: 'List the scenarios: id, title, seeds, the ports their checks use, check count; a broken scenario is listed with its error (exit 2).',
     flags: [

@@ -74,6 +74,18 @@ async function main(argv: string[]): Promise<number> {
       const [{ checkCommand }, { REPORTS_DIR }] = await Promise.all([import('./check-command.js'), paths()]);
       return checkCommand({ dir, profile: flags.profile as string | undefined, outDir: (flags.out as string | undefined) ?? REPORTS_DIR, out, say });
     }
+    case 'tlsa': {
+      const cert = flags.cert as string | undefined;
+      if (!cert) throw new LabError('EUSAGE', 'tlsa: --cert FILE is required (the certificate, PEM)', { detail: usage('tlsa') });
+      const num = (name: string, dflt: number, max: number) => {
+        const v = flags[name] as string | undefined;
+        if (v === undefined) return dflt;
+        if (!/^\d+$/.test(v) || Number(v) > max) throw new LabError('EUSAGE', `tlsa: --${name} ${v} is not a number from 0 to ${max}`, { detail: usage('tlsa') });
+        return Number(v);
+      };
+      const { tlsaCommand } = await import('./tlsa-command.js');
+      return tlsaCommand({ cert, usage: num('usage', 3, 3), selector: num('selector', 1, 1), mtype: num('mtype', 1, 2), port: num('port', 25, 65535), host: (flags.host as string | undefined) ?? 'mx.lab.test', out });
+    }
     case 'list': {
       const [{ listCommand }, { SCENARIOS_DIR }] = await Promise.all([import('./list-command.js'), paths()]);
       return listCommand({ scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR), json: flags.json === true, out });
