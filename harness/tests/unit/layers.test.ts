@@ -157,6 +157,23 @@ describe('the layers point the right way', () => {
     expect(bad.map((i) => show(i, 'what both need belongs below both'))).toEqual([]);
   });
 
+  it("the library's public surface (harness/index.ts) only re-exports, and loading it loads no vitest or test file", () => {
+    const entry = 'harness/index.ts';
+    const sf = ts.createSourceFile(entry, fs.readFileSync(path.join(PROJECT_ROOT, entry), 'utf8'), ts.ScriptTarget.Latest, true);
+    const notReExports = sf.statements.filter((s) => !(ts.isExportDeclaration(s) && s.moduleSpecifier)).map((s) => `${entry}:${sf.getLineAndCharacterOfPosition(s.getStart(sf)).line + 1}: ${s.getText(sf).slice(0, 80)}`);
+    expect(notReExports, 'the public surface declares nothing of its own: each name lives in its layer').toEqual([]);
+    const closure = runtimeClosure(entry);
+    const bad: string[] = [];
+    for (const [file, chain] of closure) {
+      if (inFolder(file, 'tests', 'vitest', 'runner', 'cli', 'bin', 'dev')) bad.push(`${file} is loaded with the library (reached by ${chain.join(' -> ')})`);
+      for (const i of byFile.get(file) ?? []) {
+        if (!i.typeOnly && (i.packageName === 'vitest' || i.packageName?.startsWith('@vitest/'))) bad.push(show(i, `loads ${i.packageName} with the library (reached by ${chain.join(' -> ')}); matchers stay plain functions`));
+      }
+    }
+    expect(closure.size).toBeGreaterThan(10);
+    expect(bad).toEqual([]);
+  });
+
   it('every import of ours resolves to a file, and no import is computed (so every rule above sees it)', () => {
     const bad = IMPORTS.filter((i) => i.specifier.startsWith('<computed') || (i.target !== null && !fs.existsSync(path.join(PROJECT_ROOT, i.target))));
     expect(bad.map((i) => show(i, 'cannot be followed'))).toEqual([]);
