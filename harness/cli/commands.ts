@@ -65,6 +65,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'up',
+    summary: "Start one scenario's containers and keep them until Ctrl-C, printing the commands to try: openssl s_client from this host and the lab client container per smtpd service, sendmail into an outbound sender, where the peers' records are.",
+    operands: { usage: 'ID', min: 1, max: 1 },
+    flags: [
+      { name: 'scenarios-dir', value: 'DIR', help: 'read the scenario from DIR instead of scenarios/' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
+  },
+  {
     name: 'diff',
     summary: 'What changed between two report.json files, per scenario, port and check; a regression makes the exit 1, a file that is not a report 2.',
     operands: { usage: 'BASE.json HEAD.json', min: 2, max: 2 },
@@ -162,5 +171,6 @@ export function usage(only?: string): string {
   lines.push('', 'Exit codes: 0 all checks passed, 1 a check failed, 2 the lab could not give every verdict (infrastructure, usage).');
   lines.push('  check: 0 every rule held on every port, 1 a rule failed, 2 the lab could not judge every rule (no main.cf, unknown profile, a map missing, Postfix refused the config).');
   lines.push('  diff: 0 no regression, 1 a regression, 2 a file is not a report. list, explain: 0, or 2 for a broken scenario. merge: the merged run\'s.');
+  lines.push('  up: 130 after Ctrl-C, 143 after SIGTERM (containers and networks removed), 2 when the scenario could not start.');
   return lines.join('\n');
 }

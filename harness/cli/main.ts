@@ -100,6 +100,10 @@ async function main(argv: string[]): Promise<number> {
         out,
       });
     }
+    case 'up': {
+      const [{ upCommand }, { SCENARIOS_DIR }] = await Promise.all([import('./up-command.js'), paths()]);
+      return upCommand({ id: operands[0]!, scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR), out, say });
+    }
     case 'diff': {
       const format = oneOf(flags.format as string | undefined, ['text', 'md'] as const, 'format', 'diff') ?? 'text';
       const { diffCommand } = await import('./diff-command.js');
