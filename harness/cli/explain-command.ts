@@ -22,7 +22,7 @@ import { scenarioPorts } from './scenario-ports.js';
  */
 
 /** Parameters a TLS lab teaches: TLS, SASL, ciphers, DH files, and the restrictions that decide relaying by TLS or AUTH. */
-const TAUGHT = /tls|ssl|sasl|cipher|_dh\d*_param|eecdh|preempt|clientcerts|_relay_restrictions|_recipient_restrictions|wrappermode/i;
+const TAUGHT = /tls|ssl|sasl|cipher|_dh\d*_param|eecdh|preempt|clientcerts|_relay_restrictions|_recipient_restrictions|wrappermode|_dns_support_level|_host_lookup|dnssec_probe|transport_maps|mynetworks|connection_cache/i;
 
 const t = (s: string, max = 500) => forTerminal(s, max);
 

@@ -43,8 +43,8 @@ for (const e of entries) {
         .filter((f) => f.length > 2 && (f.includes('MX') || f.includes('TLSA')))
         .map((f) => ({ name: f[0] === '@' ? `${z.name}` : f[0]!.endsWith('.') ? f[0]!.slice(0, -1) : `${f[0]}.${z.name}`, type: f.includes('MX') ? 'MX' : 'TLSA' }));
       for (const q of names) {
-        const r = await dns.exec(['dig', '+dnssec', '+multiline', '+time=3', '+tries=1', '@127.0.0.1', q.name, q.type]);
-        const keep = r.output.split('\n').filter((l) => /status:|flags:|EDE|IN\s+(MX|TLSA)\s/.test(l) && !/RRSIG/.test(l));
+        const r = await dns.exec(['dig', '+dnssec', '+time=3', '+tries=1', '@127.0.0.1', q.name, q.type]);
+        const keep = r.output.split('\n').filter((l) => /status:|flags:|; EDE:|IN\s+(MX|TLSA)\s/.test(l) && !/RRSIG/.test(l));
         md.push(`\`dig +dnssec ${q.name} ${q.type}\` at the lab resolver:`, '', '```', ...keep, '```', '');
       }
     }
