@@ -72,10 +72,10 @@ function eventsOf(x: unknown): readonly PostfixLogEvent[] | null {
   return asLog(x) ?? (typeof x === 'object' && x !== null && 'log' in x ? asLog((x as { log: unknown }).log) : null);
 }
 
-const wrongInput = (matcher: string, wants: string, received: unknown): MatcherResult => ({
-  pass: false,
-  message: () => `${matcher}: expected ${wants}, received ${describeReceived(received)}`,
-});
+/** A matcher given something it cannot read throws, so that `.not` cannot turn the mistake into a pass. */
+function wrongInput(matcher: string, wants: string, received: unknown): never {
+  throw new TypeError(`${matcher}: expected ${wants}, received ${describeReceived(received)}`);
+}
 
 /** What an observation negotiated, in one phrase. */
 function negotiated(o: TlsObservation): string {
@@ -155,7 +155,7 @@ function toHaveLogged(this: MatcherThis, received: unknown, pattern: LogPattern)
 
 function toFailAt(this: MatcherThis, received: unknown, stage: Stage): MatcherResult {
   if (!isObservation(received)) return wrongInput('toFailAt', 'a TlsObservation', received);
-  if (!STAGE_SET.has(stage)) return { pass: false, message: () => `toFailAt: '${stage}' is not a stage (stages: ${STAGES.join(', ')})` };
+  if (!STAGE_SET.has(stage)) throw new TypeError(`toFailAt: '${stage}' is not a stage (stages: ${STAGES.join(', ')})`);
   const e = received.error;
   const pass = e !== null && e.stage === stage;
   const saw = e ? `it failed at ${e.stage ?? 'no stage'}: ${e.code}: ${e.message}` : `it did not fail (${negotiated(received)})`;

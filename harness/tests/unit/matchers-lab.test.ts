@@ -131,5 +131,10 @@ describe('toFailAt', () => {
   it('refuses a stage that does not exist, and anything that is not an observation', () => {
     expect(failure(() => expect(tls13).toFailAt('tls' as never))).toMatch(/'tls' is not a stage \(stages: tcp, banner/);
     expect(failure(() => expect(inbound).toFailAt('handshake'))).toMatch(/toFailAt: expected a TlsObservation/);
+    // Thrown, not a failed match: .not cannot turn a mistake into a pass.
+    expect(failure(() => expect(inbound).not.toFailAt('handshake'))).toMatch(/toFailAt: expected a TlsObservation/);
+    expect(failure(() => expect(tls13).not.toFailAt('tls' as never))).toMatch(/'tls' is not a stage/);
+    expect(failure(() => expect(tls13).not.toHaveLogged({ trust: 'Verified' }))).toMatch(/toHaveLogged: expected a Postfix log/);
+    expect(failure(() => expect(inbound).not.toAdvertise('STARTTLS'))).toMatch(/toAdvertise: expected a TlsObservation/);
   });
 });
