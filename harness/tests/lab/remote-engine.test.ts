@@ -27,8 +27,8 @@ const CLI = path.join(PROJECT_ROOT, 'harness/bin/bootstrap.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-remote-engine-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** The socket this process's own engine answers on. */
-const ENGINE_SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
+/** This machine's engine, at the default socket (the one the child run cannot see). */
+const ENGINE_SOCKET = '/var/run/docker.sock';
 
 /** A unix socket that relays every connection to the engine's socket, byte for byte, and counts them. */
 async function relay(at: string): Promise<{ readonly connections: () => number; close(): Promise<void> }> {
@@ -61,10 +61,9 @@ const withoutDefaultSocket = (command: readonly string[]) => ['unshare', '--moun
 
 describe('a remote engine through DOCKER_HOST', () => {
   it('smtps-465 runs through a DOCKER_HOST socket at another path, with the default socket hidden from the run', () => childRunsInTurn(async () => {
-    // Control: in such a namespace and without DOCKER_HOST, no engine answers.
-    const { DOCKER_HOST: _ignored, ...withoutDockerHost } = process.env;
+    // Control: in such a namespace, the default socket (named explicitly) answers nothing.
     const [cmd, ...args] = withoutDefaultSocket(['docker', 'info', '--format', '{{.ServerVersion}}']);
-    const control = spawnSync(cmd!, args, { env: withoutDockerHost, encoding: 'utf8', timeout: 30_000 });
+    const control = spawnSync(cmd!, args, { env: { ...process.env, DOCKER_HOST: `unix://${ENGINE_SOCKET}` }, encoding: 'utf8', timeout: 30_000 });
     expect(control.status, `docker info at the hidden default socket: ${control.stdout}${control.stderr}`).not.toBe(0);
 
     const socket = path.join(tmp, 'docker.sock');
