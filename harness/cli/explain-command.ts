@@ -75,6 +75,8 @@ export function scenarioStory(s: Scenario): string[] {
   lines.push('', s.seeds.length ? 'Seeds:' : 'Seeds: none named');
   for (const x of s.seeds) lines.push(`  ${x}: ${SEEDS[x] ?? 'a seed document under ../shared/seeds/'}`);
   lines.push(`Ports: ${scenarioPorts(s).map((p) => `${p.service === String(p.port) ? p.port : `${t(p.service)} (${p.port})`}: ${p.checks.length} check(s)`).join('; ') || 'none'}`);
+  const outbound = s.checks.filter((c) => c.kind === 'delivery').length;
+  if (outbound) lines.push(`Outbound: ${outbound} delivery check(s): the Postfix under test sends, to ${s.nodes.filter((n) => n.kind === 'smtp-peer' || (n.kind === 'postfix' && n.postfix)).map((n) => t(n.name)).join(', ')}`);
   lines.push('', 'Settings it teaches:', ...taughtSettings(s));
   lines.push('', `Checks (${s.checks.length}):`);
   for (const c of s.checks) {

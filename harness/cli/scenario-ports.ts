@@ -18,6 +18,8 @@ export function scenarioPorts(s: Scenario): ServicePort[] {
   const listening = listeningPorts(master);
   const byService = new Map<string, ServicePort>();
   for (const c of s.checks) {
+    // A delivery check injected with sendmail talks to no service: it tests what Postfix sends.
+    if (c.kind === 'delivery' && c.send.via === 'sendmail') continue;
     const hit = listening.find((p) => p.service === c.service || String(p.port) === c.service);
     if (!hit) continue; // the loader refuses a check whose service Postfix does not listen on
     const seen = byService.get(hit.service);
