@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../engine/paths.js';
@@ -48,12 +49,13 @@ function dialogue(command: string, steps: readonly { readonly until: RegExp; rea
     next();
   });
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  next();
   return withTimeout(`${command} answers ${steps.map((s) => s.until).join(', ')}`, 30_000, new Promise<string>((resolve) => child.once('exit', () => resolve(out)))).finally(() => child.kill());
 }
 
 const EHLO_DIALOGUE = [
   { until: /^220 mx\.lab\.test ESMTP/m, type: 'EHLO client.lab.test\n' },
-  { until: /^250 /m, type: 'QUIT\n' },
+  { until: /^250-mx\.lab\.test$[\s\S]*^250 /m, type: 'QUIT\n' },
   { until: /^221 /m, type: '' },
 ];
 
@@ -66,13 +68,26 @@ function commandsOf(stdout: string, header: RegExp): string[] {
   return lines.slice(start + 1, end).filter((l) => l.trimStart().startsWith('$ ')).map((l) => l.trimStart().slice(2));
 }
 
+/** `up ID` as a child in its own process group (as in a terminal), with a run id of its own. */
+function startUp(id: string): { runId: string; child: ChildProcess; text: { stdout: string; stderr: string } } {
+  const runId = `up-${process.pid}-${Date.now().toString(36)}`;
+  const child = spawn(process.execPath, [CLI, 'up', id], { env: childRunEnv({ SMTP_TLS_LAB_RUN_ID: runId }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const text = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d: Buffer) => (text.stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (text.stderr += d.toString()));
+  return { runId, child, text };
+}
+
+/** After a failed assertion: stop it as Ctrl-C would, so that it removes what it made; kill it only if that fails. */
+async function stopIfRunning(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  process.kill(-child.pid!, 'SIGINT');
+  await exited(child).catch(() => process.kill(-child.pid!, 'SIGKILL'));
+}
+
 describe('smtp-tls-lab up ID', () => {
   it('up smtps-465: the printed s_client commands really handshake; Ctrl-C exits 130 and removes every container and network of the run', () => childRunsInTurn(async () => {
-    const runId = `up-${process.pid}-${Date.now().toString(36)}`;
-    const child = spawn(process.execPath, [CLI, 'up', 'smtps-465'], { env: childRunEnv({ SMTP_TLS_LAB_RUN_ID: runId }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const text = { stdout: '', stderr: '' };
-    child.stdout!.on('data', (d: Buffer) => (text.stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (text.stderr += d.toString()));
+    const { runId, child, text } = startUp('smtps-465');
     try {
       const stdout = await printed(child, text, /^up: smtps-465 is up; Ctrl-C stops it/m);
       expect((await countLabObjects({ run: runId })).containers).toBe(2); // mx and the client container
@@ -95,12 +110,13 @@ describe('smtp-tls-lab up ID', () => {
       // s_client swallows the plaintext 220 and EHLO with -starttls; what it shows comes inside TLS, EHLO typed by hand.
       const viaClient = await dialogue(inClient.replace('docker exec -it ', 'docker exec -i '), [
         { until: /^Verify return code: /m, type: 'EHLO client.lab.test\n' },
-        { until: /^250 /m, type: 'QUIT\n' },
+        // (s_client prints the last line of the plaintext EHLO reply, "250 CHUNKING", before the handshake.)
+        { until: /^250-mx\.lab\.test$[\s\S]*^250 /m, type: 'QUIT\n' },
         { until: /^221 /m, type: '' },
       ]);
       expect(viaClient).toMatch(/^New, TLSv1\.3, Cipher is /m);
       expect(viaClient).toMatch(/^Verify return code: 0 \(ok\)$/m);
-      expect(viaClient).toMatch(/^250-mx\.lab\.test$/m);
+      expect(viaClient, viaClient).toMatch(/^250-mx\.lab\.test$/m);
 
       process.kill(-child.pid!, 'SIGINT');
       expect(await exited(child)).toBe(130);
@@ -109,11 +125,35 @@ describe('smtp-tls-lab up ID', () => {
       expect(await countLabObjects({ run: runId })).toEqual({ containers: 0, networks: 0 });
       console.log(`up smtps-465 (first lines):\n${stdout.split('\n').slice(0, 12).join('\n')}`);
     } finally {
-      // A failed assertion above: stop it as Ctrl-C would, so that it removes what it made; kill it only if that fails.
-      if (child.exitCode === null) {
-        process.kill(-child.pid!, 'SIGINT');
-        await exited(child).catch(() => process.kill(-child.pid!, 'SIGKILL'));
-      }
+      await stopIfRunning(child);
+    }
+  }), 600_000);
+
+  it('up outbound-may: the printed sendmail line delivers through the sender to both capturing peers, each connection printed and recorded; SIGTERM exits 143 with nothing left', () => childRunsInTurn(async () => {
+    const { runId, child, text } = startUp('outbound-may');
+    try {
+      const stdout = await printed(child, text, /^up: outbound-may is up; Ctrl-C stops it/m);
+      expect(stdout).not.toMatch(/docker exec -it /); // no client node in this scenario
+      const [sendmail] = commandsOf(stdout, /^Outbound: inject a message into the sender/);
+      expect(sendmail).toMatch(/^printf 'Subject: up test\\n\\nhello\\n' \| docker exec -i [0-9a-f]{12} sendmail -i -f lab-sender@lab\.test user@starttls\.peer\.test$/);
+      const peerLog = /appended to (\S+peer-starttls-peer\.jsonl)$/m.exec(stdout)?.[1];
+      expect(peerLog, stdout).toBeDefined();
+      const sent = await dialogue(sendmail!, []);
+      expect(sent).toBe('');
+      const line = await printed(child, text, /^peer starttls-peer: connection \d+ from .*: EHLO sender\.lab\.test, TLSv1\.3 \S+, 1 message\(s\) \[to user@starttls\.peer\.test, over TLS\]$/m);
+      const recorded = fs.readFileSync(peerLog!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ehlo: string; tls: { protocol: string } | null; clientHello: { versions: string[] } | null });
+      expect(recorded).toHaveLength(1);
+      expect(recorded[0]).toMatchObject({ ehlo: 'sender.lab.test', tls: { protocol: 'TLSv1.3' } });
+      expect(recorded[0]!.clientHello?.versions).toContain('TLSv1.3');
+
+      process.kill(child.pid!, 'SIGTERM');
+      expect(await exited(child)).toBe(143);
+      expect(text.stderr).toMatch(/up: SIGTERM: stopping outbound-may/);
+      expect(await countLabObjects({ run: runId })).toEqual({ containers: 0, networks: 0 });
+      expect(fs.existsSync(peerLog!)).toBe(false); // the peer records go with the lab
+      console.log(`up outbound-may: ${line.split('\n').find((l) => l.startsWith('peer starttls-peer:'))}`);
+    } finally {
+      await stopIfRunning(child);
     }
   }), 600_000);
 });
