@@ -129,7 +129,7 @@ describe('smtp-tls-lab up ID', () => {
     }
   }), 600_000);
 
-  it('up outbound-may: the printed sendmail line delivers through the sender to both capturing peers, each connection printed and recorded; SIGTERM exits 143 with nothing left', () => childRunsInTurn(async () => {
+  it('up outbound-may: the printed sendmail line delivers through the sender to the STARTTLS peer, its connection printed and recorded; SIGTERM exits 143 with nothing left', () => childRunsInTurn(async () => {
     const { runId, child, text } = startUp('outbound-may');
     try {
       const stdout = await printed(child, text, /^up: outbound-may is up; Ctrl-C stops it/m);
