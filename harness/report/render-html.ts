@@ -60,6 +60,9 @@ dl.about{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:
 .step.s-tls{background:#fef3c7;border:1px dashed #d97706;text-align:center;padding:4px}
 .log ol{margin:0;padding-left:22px}.log li{margin:2px 0}.log .evt{color:#6b7280;font-size:11px}
 .muted{color:#6b7280}
+.lv{display:inline-block;margin:1px;padding:0 5px;border-radius:3px;font:11px/1.5 ui-monospace,Menlo,Consolas,monospace}
+.lv-good{background:#15803d;color:#fff}.lv-sufficient{background:#bbf7d0;color:#14532d}.lv-phase-out{background:#fde68a;color:#78350f}
+.lv-insufficient{background:#b91c1c;color:#fff}.lv-unrated{background:#e5e7eb;color:#374151}
 `;
 
 const SCRIPT = `(function () {
@@ -142,9 +145,56 @@ function scenarioSection(s: ScenarioReport, i: number): string[] {
     for (const r of rows) out.push(`<tr><td>${r.port} (${h(r.mode)})</td><td>${h(r.client)}</td><td>${h(r.protocol)}</td><td class="mono">${h(r.cipher)}</td><td>${h(r.keyExchange)}</td><td>${h(r.checks.join(', '))}</td></tr>`);
     out.push('</tbody></table>');
   }
+  out.push(...ratedGrid(s));
   if (s.mainCf !== null) out.push(`<details><summary>effective main.cf</summary><pre>${h(s.mainCf)}</pre></details>`);
   if (s.cleanupProblems.length) out.push('<h3>Cleanup problems</h3><ul>', ...s.cleanupProblems.map((p) => `<li>${h(p)}</li>`), '</ul>');
   out.push('<h3>Checks</h3>', ...s.checks.flatMap((c, j) => checkDetails(c, i, j)), '</section>');
+  return out;
+}
+
+/** A profile rule's outcome as `check` records it in a check's tlsSurface (read defensively: the surface is free-form). */
+interface RatedRule {
+  readonly port: number;
+  readonly profile: string;
+  readonly title: string;
+  readonly clause: string;
+  readonly items: readonly { readonly item: string; readonly level: string; readonly ok: boolean }[];
+  /** What was measured when the rule rates no list of items (a yes/no feature). */
+  readonly observed: unknown;
+  readonly status: string;
+}
+
+function ratedRules(s: ScenarioReport): RatedRule[] {
+  const out: RatedRule[] = [];
+  for (const c of s.checks) {
+    const t = c.tlsSurface as { profile?: unknown; port?: unknown; outcome?: { title?: unknown; clause?: unknown; items?: unknown; observed?: unknown } } | undefined;
+    if (!t || typeof t.profile !== 'string' || typeof t.port !== 'number' || !t.outcome || !Array.isArray(t.outcome.items)) continue;
+    const items = (t.outcome.items as { item?: unknown; level?: unknown; ok?: unknown }[])
+      .filter((x) => typeof x.item === 'string')
+      .map((x) => ({ item: String(x.item), level: typeof x.level === 'string' ? x.level : 'unrated', ok: x.ok === true }));
+    out.push({ port: t.port, profile: t.profile, title: String(t.outcome.title ?? c.title), clause: String(t.outcome.clause ?? ''), items, observed: t.outcome.observed ?? null, status: c.status });
+  }
+  return out;
+}
+
+/** Per port, what the server accepts (protocols, suites, groups …), each cell coloured by the profile's rating of it. */
+function ratedGrid(s: ScenarioReport): string[] {
+  const rules = ratedRules(s);
+  if (rules.length === 0) return [];
+  const level = (l: string) => (['good', 'sufficient', 'phase-out', 'insufficient'].includes(l) ? l : 'unrated');
+  const out = ['<h3>Per port, rated by profile</h3>'];
+  for (const port of [...new Set(rules.map((r) => r.port))].sort((a, b) => a - b)) {
+    const mine = rules.filter((r) => r.port === port);
+    out.push(`<h4>port ${port} <span class="muted">(${h(mine[0]!.profile)})</span></h4>`, '<table class="grid rated"><thead><tr><th>rule</th><th>verdict</th><th>what the server accepts, rated</th></tr></thead><tbody>');
+    for (const r of mine) {
+      const cells = r.items.length
+        ? r.items.map((x) => `<span class="lv lv-${level(x.level)}" title="${h(x.level)}">${h(x.item)}</span>`).join('')
+        : `<span class="mono">${h(short(JSON.stringify(r.observed) ?? 'null'))}</span>`;
+      out.push(`<tr><td>${h(r.title)}<br><span class="muted">${h(r.clause)}</span></td><td><span class="badge st-${h(r.status)}">${h(r.status)}</span></td><td>${cells}</td></tr>`);
+    }
+    out.push('</tbody></table>');
+  }
+  out.push('<p class="muted">good · sufficient · phase-out · insufficient, as the profile rates each item.</p>');
   return out;
 }
 
