@@ -135,6 +135,8 @@ function scenarioSection(s: ScenarioReport, i: number): string[] {
     `<h2>${h(s.id)} <span class="badge st-${s.status}">${s.status}</span></h2>`,
     `<p>${h(s.title)}${s.seeds.length ? ` <span class="muted">(seeds ${h(s.seeds.join(', '))})</span>` : ''}${s.startupMs === null ? '' : ` <span class="muted">Postfix ready in ${(s.startupMs / 1000).toFixed(1)} s</span>`}</p>`,
   ];
+  // A scenario's summary: one paragraph for the catalogue, the overlay (one change a line) for `check`.
+  if (s.summary) out.push(s.summary.includes('\n') ? `<pre class="mono">${h(s.summary)}</pre>` : `<p class="muted">${h(s.summary)}</p>`);
   if (s.error) out.push(`<p><span class="badge st-error">${h(s.error.code)}</span> ${h(s.error.message)}</p>`, ...(s.error.detail ? [`<pre>${h(s.error.detail)}</pre>`] : []));
   if (s.findings.length) {
     out.push('<h3>Postfix start-up warnings</h3><ul>', ...s.findings.map((f) => `<li>${f.expected ? '<span class="muted">expected by the scenario:</span> ' : '<strong>not expected by the scenario:</strong> '}<span class="mono">${h(f.text)}</span></li>`), '</ul>');
