@@ -19,6 +19,8 @@ const MACHINE_FACTS: Readonly<Record<string, string>> = {
   LAB_SUBNET_POOL: "the address range of the lab's internal networks on this machine",
   LAB_DOCKERD_WAIT_S: 'how long engine.sh waits for a dockerd it started',
   TESTCONTAINERS_RYUK_DISABLED: 'the lab removes its objects by label whatever Ryuk does',
+  NO_COLOR: 'terminal colours only (no-color.org); the lines, the report and the verdicts are the same either way',
+  TERM: 'TERM=dumb turns off colour and the live progress line; the lines, the report and the verdicts are the same',
 };
 
 function files(dir: string, ext: RegExp): string[] {
