@@ -55,12 +55,15 @@ async function main(argv: string[]): Promise<number> {
       // Flags are checked before anything loads, so a usage error answers at once.
       const concurrency = withConcurrency(positiveInt(flags.concurrency as string | undefined, 'concurrency', 'run'));
       const shard = shardFlag(flags.shard as string | undefined, 'run');
+      // --stack is checked here too: an unknown name is refused with the known ones before anything starts.
+      const { parseStackList } = await import('../core/stacks.js');
+      const stacks = parseStackList((flags.stack as string[] | undefined) ?? []);
       const [{ runLab }, { REPORTS_DIR, SCENARIOS_DIR }] = await Promise.all([import('../runner/run-lab.js'), paths()]);
       const scenariosDir = path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR);
       const chosen = (flags.scenario as string[] | undefined) ?? [];
       const scenarios = shard ? await shardSelection(scenariosDir, chosen, shard) : chosen;
       return runLab({
-        selection: { scenariosDir, scenarios },
+        selection: { scenariosDir, scenarios, stacks },
         reportDir: path.resolve((flags['report-dir'] as string | undefined) ?? REPORTS_DIR),
         ...concurrency,
         out: (l) => process.stdout.write(`${l}\n`),

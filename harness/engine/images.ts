@@ -9,6 +9,7 @@ import { CONTAINERS_DIR, labStateDir } from './paths.js';
 import { docker } from './docker-cli.js';
 import { IMAGE_LABEL, labLabels } from './labels.js';
 import { withFileLock } from './file-lock.js';
+import { DEFAULT_STACK, STACK_NAMES, isStackName, type StackName } from '../core/stacks.js';
 
 /**
  * Lab images are described by containers/<name>/recipe.json and tagged by a hash of the
@@ -40,22 +41,35 @@ export const COMMON_DIR_NAME = 'common';
  */
 const LAB_IMAGE_FORMAT = 'lab-image-v2-flat-unlabelled';
 
+export interface RecipeBase {
+  readonly suite: string;
+  readonly variant: string;
+  readonly mirror: string;
+  readonly pull: string | null;
+  readonly packages: readonly string[];
+}
+
+/** What a stack changes in the recipe's base: its suite, the image a registry would give, and (when a suite names a package differently) the packages. */
+export interface RecipeStack {
+  readonly suite: string;
+  readonly pull: string | null;
+  readonly packages?: readonly string[];
+}
+
 export interface Recipe {
   readonly image: string;
   readonly about: string;
-  readonly base: {
-    readonly suite: string;
-    readonly variant: string;
-    readonly mirror: string;
-    readonly pull: string | null;
-    readonly packages: readonly string[];
-  };
+  /** The base of the default stack (bookworm); `stacks` says what each stack changes in it. */
+  readonly base: RecipeBase;
+  /** Per stack, what differs from `base`; a recipe without it has only the default stack. */
+  readonly stacks?: Readonly<Partial<Record<StackName, RecipeStack>>>;
   readonly files: readonly RecipeFile[];
   readonly entrypoint: readonly string[];
 }
 
 export interface ImageRef {
   readonly name: string;
+  readonly stack: StackName;
   readonly tag: string;
   readonly baseTag: string;
   /** How the image was had this time: already present, or built (with the base's origin). */
@@ -101,7 +115,37 @@ export function loadRecipe(name: string, containersDir: string = CONTAINERS_DIR)
     if (!fs.existsSync(at)) bad(`files[${i}].${f.common !== undefined ? 'common' : 'source'}`, `an existing file (${path.relative(containersDir, at)} is missing)`);
   }
   if (!Array.isArray(r.entrypoint) || r.entrypoint.length === 0) bad('entrypoint', 'a non-empty list');
+  if (r.stacks !== undefined) {
+    if (!r.stacks || typeof r.stacks !== 'object') bad('stacks', 'an object of stack name to {suite, pull}');
+    for (const [k, v] of Object.entries(r.stacks!)) {
+      if (!isStackName(k)) bad(`stacks.${k}`, `a known stack (${STACK_NAMES.join(', ')})`);
+      if (!v || typeof v.suite !== 'string' || !/^[a-z]+$/.test(v.suite)) bad(`stacks.${k}.suite`, 'a Debian suite name');
+      if (v!.pull !== null && typeof v!.pull !== 'string') bad(`stacks.${k}.pull`, 'an image name or null');
+      if (v!.packages !== undefined && (!Array.isArray(v!.packages) || v!.packages.some((p) => typeof p !== 'string' || !/^[a-z0-9.+-]+$/.test(p))))
+        bad(`stacks.${k}.packages`, 'a list of Debian package names');
+    }
+  }
   return r as Recipe;
+}
+
+/** The stacks a recipe can build: those its `stacks` table names, or only the default one. */
+export function recipeStacks(recipe: Recipe): StackName[] {
+  return recipe.stacks ? STACK_NAMES.filter((s) => recipe.stacks![s] !== undefined) : [DEFAULT_STACK];
+}
+
+/**
+ * The recipe as one stack builds it: the base with the stack's suite, pull and packages. The
+ * default stack's entry repeats the base's own values, so its base (and so its tag) is the
+ * base as written.
+ */
+export function recipeForStack(recipe: Recipe, stack: StackName, name = recipe.image): Recipe {
+  if (!recipe.stacks) {
+    if (stack === DEFAULT_STACK) return recipe;
+    throw new LabError('EIMAGE', `containers/${name}/recipe.json has no stacks table, so it builds only ${DEFAULT_STACK}, not ${stack}`);
+  }
+  const s = recipe.stacks[stack];
+  if (!s) throw new LabError('EIMAGE', `containers/${name}/recipe.json has no stack '${stack}' (it has ${recipeStacks(recipe).join(', ')})`);
+  return { ...recipe, base: { ...recipe.base, suite: s.suite, pull: s.pull, packages: s.packages ?? recipe.base.packages } };
 }
 
 function hash(parts: readonly (string | Buffer)[]): string {
@@ -122,24 +166,28 @@ async function imageExists(tag: string): Promise<boolean> {
   return (await docker(['image', 'inspect', '--format', '{{.Id}}', tag], { timeoutMs: 15_000 })).code === 0;
 }
 
-/** Make sure the image for containers/<name> exists, building what is missing. */
-export async function ensureImage(name: string, log: (line: string) => void = () => {}): Promise<ImageRef> {
+/**
+ * Make sure the image for containers/<name> on `stack` exists, building what is missing. The
+ * base's hash covers the stack's suite, so every stack has its own tags; the lock is per
+ * stack too, but builds of several stacks are best run one after another (2 cores).
+ */
+export async function ensureImage(name: string, log: (line: string) => void = () => {}, stack: StackName = DEFAULT_STACK): Promise<ImageRef> {
   const started = Date.now();
-  const recipe = loadRecipe(name);
+  const recipe = recipeForStack(loadRecipe(name), stack, name);
   const { tag, baseTag } = imageTags(name, recipe);
-  if (await imageExists(tag)) return { name, tag, baseTag, how: 'cached', ms: Date.now() - started };
-  return withFileLock(path.join(labStateDir(), `image-${name}.lock`), async () => {
+  if (await imageExists(tag)) return { name, stack, tag, baseTag, how: 'cached', ms: Date.now() - started };
+  return withFileLock(path.join(labStateDir(), stack === DEFAULT_STACK ? `image-${name}.lock` : `image-${name}-${stack}.lock`), async () => {
     // Another process may have built it while we waited for the lock.
-    if (await imageExists(tag)) return { name, tag, baseTag, how: 'cached' as const, ms: Date.now() - started };
+    if (await imageExists(tag)) return { name, stack, tag, baseTag, how: 'cached' as const, ms: Date.now() - started };
     let how: ImageRef['how'] = 'built-from-cached-base';
-    if (!(await imageExists(baseTag))) how = await buildBase(recipe, baseTag, log);
+    if (!(await imageExists(baseTag))) how = await buildBase(recipe, baseTag, log, stack);
     await buildLabLayer(name, recipe, baseTag, tag, log);
-    log(`image ${tag}: built in ${((Date.now() - started) / 1000).toFixed(1)} s (${how})`);
-    return { name, tag, baseTag, how, ms: Date.now() - started };
+    log(`image ${tag} (${stack}): built in ${((Date.now() - started) / 1000).toFixed(1)} s (${how})`);
+    return { name, stack, tag, baseTag, how, ms: Date.now() - started };
   });
 }
 
-async function buildBase(recipe: Recipe, baseTag: string, log: (line: string) => void): Promise<ImageRef['how']> {
+async function buildBase(recipe: Recipe, baseTag: string, log: (line: string) => void, stack: StackName): Promise<ImageRef['how']> {
   if (recipe.base.pull && process.env.LAB_NO_PULL !== '1') {
     const pulled = await docker(['pull', '--quiet', recipe.base.pull], { timeoutMs: 120_000 });
     if (pulled.code === 0) {
@@ -149,7 +197,7 @@ async function buildBase(recipe: Recipe, baseTag: string, log: (line: string) =>
     }
     log(`image ${baseTag}: ${recipe.base.pull} cannot be pulled (no registry); building it with debootstrap`);
   }
-  await debootstrapBase(recipe, baseTag, log);
+  await debootstrapBase(recipe, baseTag, log, stack);
   return 'built-from-debootstrap';
 }
 
@@ -170,7 +218,7 @@ async function aptOnPulledBase(recipe: Recipe, baseTag: string): Promise<void> {
   }
 }
 
-async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: string) => void): Promise<void> {
+async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: string) => void, stack: StackName): Promise<void> {
   const which = await run('sh', ['-c', 'command -v debootstrap']);
   if (which.code !== 0) {
     throw new LabError('EIMAGE', 'debootstrap is not installed, so the base image cannot be built offline', {
@@ -178,7 +226,7 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
     });
   }
   const root = fs.mkdtempSync(path.join(process.env.LAB_BUILD_DIR ?? '/var/tmp', 'smtp-tls-lab-rootfs-'));
-  const logFile = path.join(labStateDir(), `debootstrap-${recipe.image}.log`);
+  const logFile = path.join(labStateDir(), stack === DEFAULT_STACK ? `debootstrap-${recipe.image}.log` : `debootstrap-${recipe.image}-${stack}.log`);
   const mirror = process.env.LAB_DEBIAN_MIRROR ?? recipe.base.mirror;
   log(`image ${baseTag}: debootstrap ${recipe.base.suite} (${recipe.base.packages.join(', ')}) from ${mirror}; log: ${logFile}`);
   try {

@@ -21,8 +21,26 @@ export type ScenarioStatus = 'pass' | 'fail' | 'error' | 'inconclusive';
 /** One parsed Postfix log event, as the checks' results hold them. */
 export type LogEvent = CheckResult['logEvents'][number];
 
+/** The Postfix and OpenSSL versions read from the scenario's container; null when the container never ran (or did not say). */
+export interface StackVersions {
+  /** `postconf -d -h mail_version`, e.g. 3.7.11. */
+  readonly postfix: string | null;
+  /** `openssl version`, e.g. "OpenSSL 3.0.17 1 Jul 2025 (Library: OpenSSL 3.0.17 1 Jul 2025)". */
+  readonly openssl: string | null;
+}
+
+/** The stack a scenario entry ran on: its name (a Debian suite) and what its container really had. */
+export interface ScenarioStack extends StackVersions {
+  readonly name: string;
+}
+
 export interface ScenarioReport {
   readonly id: string;
+  /**
+   * The stack this entry ran on. A run over several stacks has one entry per (scenario, stack),
+   * so (id, stack.name) is an entry's key. Absent in reports written before stacks existed.
+   */
+  readonly stack?: ScenarioStack;
   readonly title: string;
   readonly summary: string;
   readonly seeds: readonly string[];

@@ -4,6 +4,7 @@ import { errorResult } from '../checks/error-result.js';
 import type { CheckResult } from '../checks/result.js';
 import type { CatalogueEntry } from '../scenario/load.js';
 import type { ScenarioRecord } from '../report/types.js';
+import { DEFAULT_STACK, type StackName } from '../core/stacks.js';
 import './task-meta.js';
 
 /** The one check a scenario whose file did not load is reported with. */
@@ -21,6 +22,7 @@ export function scenarioRecord(suite: TestSuite): ScenarioRecord | null {
     id: meta.id,
     title: meta.title,
     summary: meta.summary,
+    stack: meta.stack,
     seeds: meta.seeds,
     startupMs: meta.startupMs,
     error: meta.error,
@@ -49,10 +51,11 @@ function checkRecord(t: TestCase): CheckResult {
  * failed, the run ended before it): every check it has, as an error carrying the reason, so
  * the report says what was not tested and why instead of reading as a shorter run.
  */
-export function notRunRecord(entry: CatalogueEntry, reason: LabError): ScenarioRecord {
+export function notRunRecord(entry: CatalogueEntry, reason: LabError, stack: StackName = DEFAULT_STACK): ScenarioRecord {
   const why = entry.error ?? reason;
   return {
     id: entry.id,
+    stack: { name: stack, postfix: null, openssl: null },
     title: entry.scenario?.title ?? entry.id,
     summary: entry.scenario?.summary ?? '',
     seeds: entry.scenario?.seeds ?? [],

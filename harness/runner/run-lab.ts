@@ -2,15 +2,16 @@ import { LabError, asLabError } from '../core/errors.js';
 import { ensureEngine } from '../engine/engine.js';
 import { ensureImage } from '../engine/images.js';
 import { RUN_ID } from '../engine/labels.js';
-import { loadCatalogue, type CatalogueEntry } from '../scenario/load.js';
+import { loadCatalogue } from '../scenario/load.js';
 import { buildReport } from '../report/build-report.js';
 import { summaryLines } from '../report/render-terminal.js';
 import type { ExitCode, ScenarioRecord } from '../report/types.js';
 import { writeReport } from '../report/write-report.js';
-import ProgressReporter from './progress-reporter.js';
 import { notRunRecord, scenarioRecords } from './records.js';
 import { RunRecorder } from './run-recorder.js';
-import type { CatalogueSelection } from './selection.js';
+import { DEFAULT_STACK, type StackName } from '../core/stacks.js';
+import { catalogueRuns, runStacks, type CatalogueRun, type CatalogueSelection, type StackImage } from './selection.js';
+import StackProgressReporter from './stack-progress-reporter.js';
 import { runVitest } from './vitest-session.js';
 
 export const CATALOGUE_TEST = 'harness/tests/lab/catalogue.test.ts';
@@ -36,38 +37,80 @@ export interface LabRunOptions {
 export async function runLab(o: LabRunOptions): Promise<number> {
   // Unknown scenario names are a usage error before anything starts.
   const entries = loadCatalogue(o.selection.scenariosDir, o.selection.scenarios);
+  const runs = catalogueRuns(entries, o.selection.stacks);
+  const stacks = runStacks(runs);
   const startedAt = new Date();
-  let image: string;
   try {
-    // Engine and image first, here: when either fails, the report still lists every scenario, as not run and why.
+    // The engine first, here: when it fails, the report still lists every scenario, as not run and why.
     await ensureEngine(o.say);
-    image = (await ensureImage('postfix', (l) => o.say(`lab: ${l}`))).tag;
   } catch (err) {
     const e = asLabError(err);
     o.sayError(e);
-    const code = finish(o, startedAt, null, entries.map((entry) => notRunRecord(entry, e)), [`${e.code}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`]);
-    o.out(`${entries.length} scenario(s) not run: the lab could not start (${e.code})`);
+    const code = finish(o, startedAt, null, runs.map((r) => notRunRecord(r.entry, e, r.stack)), [`${e.code}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`]);
+    o.out(`${runs.length} scenario(s) not run: the lab could not start (${e.code})`);
+    return code;
+  }
+  const images = await stackImages(stacks, o);
+  const failed = stacks.filter((s) => images[s]?.error);
+  if (failed.length === stacks.length) {
+    // No image at all: nothing to hand to vitest.
+    const e = imageError(images[failed[0]!]!);
+    const code = finish(o, startedAt, null, runs.map((r) => notRunRecord(r.entry, imageError(images[r.stack]!), r.stack)), failed.map((s) => `stack ${s}: ${e.code}: ${imageError(images[s]!).message}`));
+    o.out(`${runs.length} scenario(s) not run: the lab could not start (${e.code})`);
     return code;
   }
 
   const recorder = new RunRecorder();
   const { interrupted } = await runVitest({
     files: [CATALOGUE_TEST],
-    reporters: [new ProgressReporter(o.out), recorder],
-    provide: { labCatalogue: o.selection },
+    reporters: [new StackProgressReporter(o.out, stacks.length > 1), recorder],
+    provide: { labCatalogue: { ...o.selection, images } },
     ...(o.concurrency ? { maxConcurrency: o.concurrency } : {}),
   });
   // vitest exits the process itself after a signal; this is for a cancel it survived.
   if (interrupted) return 2;
-  return finish(o, startedAt, image, withEveryScenario(entries, recorder), recorder.infrastructureErrors());
+  // A stack whose image failed is an error of the run too (its scenarios say so one by one).
+  const stackErrors = failed.map((s) => `stack ${s}: image not built: ${imageError(images[s]!).message}`);
+  return finish(o, startedAt, imageLine(stacks, images), withEveryScenario(runs, recorder), [...stackErrors, ...recorder.infrastructureErrors()]);
 }
 
-/** The vitest records, plus a not-run record for every selected scenario that left none (nothing is silently lost). */
-function withEveryScenario(entries: readonly CatalogueEntry[], recorder: RunRecorder): ScenarioRecord[] {
+/**
+ * The image of every stack the run needs, built one after another (the builds are CPU-bound).
+ * A stack whose image cannot be built is recorded with its error, and the other stacks run.
+ */
+async function stackImages(stacks: readonly StackName[], o: LabRunOptions): Promise<Partial<Record<StackName, StackImage>>> {
+  const images: Partial<Record<StackName, StackImage>> = {};
+  for (const stack of stacks) {
+    try {
+      const say = (l: string) => o.say(stacks.length === 1 && stack === DEFAULT_STACK ? `lab: ${l}` : `lab [${stack}]: ${l}`);
+      images[stack] = { tag: (await ensureImage('postfix', say, stack)).tag };
+    } catch (err) {
+      const e = asLabError(err, 'EIMAGE');
+      o.sayError(new LabError(e.code, `stack ${stack}: ${e.message}`, { stage: e.stage, ...(e.detail !== undefined ? { detail: e.detail } : {}) }));
+      images[stack] = { error: e.toRecord() };
+    }
+  }
+  return images;
+}
+
+function imageError(i: StackImage): LabError {
+  const r = i.error!;
+  return new LabError(r.code, r.message, { stage: r.stage, ...(r.detail !== undefined ? { detail: r.detail } : {}) });
+}
+
+/** report.run.postfixImage: the one image, or with several stacks each stack's (stack=tag, in run order). */
+function imageLine(stacks: readonly StackName[], images: Partial<Record<StackName, StackImage>>): string | null {
+  if (stacks.length === 1) return images[stacks[0]!]?.tag ?? null;
+  return stacks.map((s) => `${s}=${images[s]?.tag ?? 'none'}`).join(', ');
+}
+
+/** The vitest records, plus a not-run record for every selected (scenario, stack) that left none (nothing is silently lost). */
+function withEveryScenario(runs: readonly CatalogueRun[], recorder: RunRecorder): ScenarioRecord[] {
   const records = scenarioRecords(recorder.modules ?? []);
   const reason = new LabError('EINTERNAL', recorder.modules ? 'the scenario left no record in the run (see the infrastructure errors)' : 'the test run ended without handing over its results');
-  const seen = new Set(records.map((r) => r.id));
-  return [...records, ...entries.filter((e) => !seen.has(e.id)).map((e) => notRunRecord(e, reason))];
+  const key = (id: string, stack: string | undefined) => `${id}\0${stack ?? DEFAULT_STACK}`;
+  const seen = new Set(records.map((r) => key(r.id, r.stack?.name)));
+  return [...records, ...runs.filter((r) => !seen.has(key(r.entry.id, r.stack))).map((r) => notRunRecord(r.entry, reason, r.stack))];
 }
 
 /** Build the run's one report, write it once, print the summary; the exit code is the report's. */

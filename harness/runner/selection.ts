@@ -1,4 +1,7 @@
+import type { LabErrorRecord } from '../core/errors.js';
+import { DEFAULT_STACK, type StackName } from '../core/stacks.js';
 import { SCENARIOS_DIR } from '../engine/paths.js';
+import type { CatalogueEntry } from '../scenario/load.js';
 
 /**
  * Which scenarios the catalogue runs. The runner hands it to the catalogue test file through
@@ -9,6 +12,47 @@ export interface CatalogueSelection {
   readonly scenariosDir: string;
   /** Scenario ids to run; empty for all of them. */
   readonly scenarios: readonly string[];
+  /** `--stack`: the stacks to run on; empty or absent: each scenario on its default stack (catalogueRuns). */
+  readonly stacks?: readonly StackName[];
+  /**
+   * The image of each stack the run needs, as the runner had it before vitest started, or why
+   * it could not be built. Absent under `npm test`: then the default stack's image is the
+   * global setup's (`inject('postfixImage')`).
+   */
+  readonly images?: Readonly<Partial<Record<StackName, StackImage>>>;
+}
+
+/** A stack's image, or the error that kept it from being built (its scenarios end as that error). */
+export type StackImage = { readonly tag: string; readonly error?: undefined } | { readonly tag?: undefined; readonly error: LabErrorRecord };
+
+/** One entry of a run: a scenario on a stack. */
+export interface CatalogueRun {
+  readonly entry: CatalogueEntry;
+  readonly stack: StackName;
+}
+
+/**
+ * The (scenario, stack) pairs of a run. Without `--stack`, each scenario runs once: on the
+ * first stack it names, else on the default (bookworm), so the default run still covers the
+ * whole catalogue. With `--stack`, each scenario runs on every run stack it accepts (all of
+ * them when it names none); a scenario that accepts none of them does not run.
+ */
+export function catalogueRuns(entries: readonly CatalogueEntry[], stacks: readonly StackName[] = []): CatalogueRun[] {
+  return entries.flatMap((entry) => {
+    const needs = entry.scenario?.stacks ?? [];
+    if (stacks.length === 0) return [{ entry, stack: needs[0] ?? DEFAULT_STACK }];
+    return stacks.filter((s) => needs.length === 0 || needs.includes(s)).map((stack) => ({ entry, stack }));
+  });
+}
+
+/** The stacks a run's pairs use, each once, in the order they first appear. */
+export function runStacks(runs: readonly CatalogueRun[]): StackName[] {
+  return [...new Set(runs.map((r) => r.stack))];
+}
+
+/** The name of a pair's suite (and its key in the run): the scenario id, with the stack when the run has several. */
+export function runName(run: CatalogueRun, severalStacks: boolean): string {
+  return severalStacks ? `${run.entry.id} [${run.stack}]` : run.entry.id;
 }
 
 declare module 'vitest' {

@@ -1,6 +1,7 @@
 import type { LabErrorRecord } from '../core/errors.js';
 import type { CheckResult, Finding } from '../checks/result.js';
 import type { PostfixLogEvent } from '../postfix/log-parser.js';
+import type { ScenarioStack } from '../report/types.js';
 
 /**
  * What the catalogue records in vitest's task meta for the runner: a scenario's suite carries
@@ -11,6 +12,8 @@ export interface ScenarioMeta {
   readonly title: string;
   readonly summary: string;
   readonly seeds: readonly string[];
+  /** The stack it ran on; the versions are read from its container once it started. */
+  readonly stack: ScenarioStack;
   readonly startupMs: number | null;
   readonly error: LabErrorRecord | null;
   /** Postfix's start-up warnings, each marked as expected by the scenario or not. */

@@ -1,3 +1,4 @@
+import { STACK_NAMES, isStackName, type StackName } from '../core/stacks.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabError, asLabError } from '../core/errors.js';
@@ -251,7 +252,7 @@ export function loadScenario(dir: string): Scenario {
   } catch (err) {
     throw new LabError('ESCENARIO', `${file}: not valid JSON: ${(err as Error).message}`, { detail: 'remedy: fix the JSON syntax' });
   }
-  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'timeoutSeconds', 'postfix', 'certificates', 'sasl', 'nodes', 'dns', 'checks', 'breakIt']);
+  const r = new Reader(file, json).object(['id', 'title', 'summary', 'seeds', 'stacks', 'timeoutSeconds', 'postfix', 'certificates', 'sasl', 'nodes', 'dns', 'checks', 'breakIt']);
   const id = r.field('id').string(ID, 'a scenario id (lowercase letters, digits, -)');
   if (id !== path.basename(dir)) r.field('id').fail(`the folder name '${path.basename(dir)}'`, 'rename the folder or the id so they match');
   const pf = r.field('postfix').object(['mainCf', 'masterCf', 'maps', 'expectedWarnings']);
@@ -299,6 +300,7 @@ export function loadScenario(dir: string): Scenario {
     dir,
     file,
     seeds: r.has('seeds') ? r.field('seeds').list().map((s) => s.string(/^\d{3}$/, 'a seed number like "000"')) : [],
+    stacks: r.has('stacks') ? readStacks(r.field('stacks')) : [],
     timeoutSeconds: r.has('timeoutSeconds') ? r.field('timeoutSeconds').number(5, 3600) : DEFAULT_SCENARIO_TIMEOUT_S,
     mainCf,
     masterCf,
@@ -316,6 +318,18 @@ export function loadScenario(dir: string): Scenario {
   // Each change must leave a scenario the lab would accept: no guarded parameter, no file it lacks.
   breakIt.forEach((b) => checkReferences(applyBreakIt(scenario, b)));
   return { ...scenario, breakIt };
+}
+
+/** `"stacks": ["trixie", …]`: known stack names, each once, at least one. */
+function readStacks(f: ReturnType<Reader['field']>): StackName[] {
+  const list = f.list();
+  if (list.length === 0) f.fail(`a non-empty list of stacks (${STACK_NAMES.join(', ')})`, 'remove "stacks" to run on the default stack');
+  const names = list.map((s) => s.string(/^.*$/, 'a stack name'));
+  names.forEach((n, i) => {
+    if (!isStackName(n)) list[i]!.fail(`a known stack (${STACK_NAMES.join(', ')}); it names '${n}'`);
+    if (names.indexOf(n) !== i) list[i]!.fail('a stack named once');
+  });
+  return names as StackName[];
 }
 
 export type CatalogueEntry = { readonly id: string; readonly dir: string; readonly scenario: Scenario; readonly error: null } | { readonly id: string; readonly dir: string; readonly scenario: null; readonly error: LabError };

@@ -1,3 +1,4 @@
+import type { StackName } from '../core/stacks.js';
 import type { KeySpec, LeafSpec } from '../certs/lab-pki.js';
 import type { CheckSpec } from '../checks/kinds/specs.js';
 import type { SmtpPeerSpec } from '../peer/peer-spec.js';
@@ -47,6 +48,12 @@ export interface Scenario {
   readonly file: string;
   /** Seed documents (../shared/seeds) whose settings the scenario exercises, by number. */
   readonly seeds: readonly string[];
+  /**
+   * The stacks the scenario needs (a feature older stacks lack); empty: any stack. The default
+   * run runs it on the first one named; `--stack` runs it on those of the run's stacks it names.
+   * (Optional so that a scenario built in code, as `check` builds one, need not say.)
+   */
+  readonly stacks?: readonly StackName[];
   /**
    * The most the scenario may take, start and checks together. When it is spent, the running
    * check ends as an error (EDEADLINE) and the checks after it are not run; the scenario's

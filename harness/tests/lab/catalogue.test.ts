@@ -1,7 +1,9 @@
 /**
  * The catalogue: the scenarios the runner selected (`inject('labCatalogue')`; under `npm test`
  * nothing is provided and it is every scenario under scenarios/), each against its own real
- * Postfix. No environment variable changes what runs here. Scenarios run concurrently
+ * Postfix. Each scenario runs on a stack (runner/selection.ts catalogueRuns: its own first
+ * stack or bookworm, or each `--stack` it accepts), one suite per (scenario, stack), on that
+ * stack's image. No environment variable changes what runs here. Scenarios run concurrently
  * (bounded by maxConcurrency); the checks of one scenario run in order. Results go into task
  * meta, from which the runner builds the report.
  */
@@ -13,26 +15,42 @@ import { runCheck } from '../../checks/run-check.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
 import { ScenarioBudget } from '../../lab/scenario-budget.js';
 import { SCENARIO_FILE_CHECK } from '../../runner/records.js';
-import { WHOLE_CATALOGUE } from '../../runner/selection.js';
+import { WHOLE_CATALOGUE, catalogueRuns, runName, runStacks } from '../../runner/selection.js';
 import { settle } from '../../runner/settle.js';
 import type { ScenarioMeta } from '../../runner/task-meta.js';
 import { DEFAULT_SCENARIO_TIMEOUT_S, loadCatalogue } from '../../scenario/load.js';
-import { asLabError, type LabError } from '../../core/errors.js';
+import { LabError, asLabError } from '../../core/errors.js';
+import { readStackVersions } from '../../lab/stack-versions.js';
+import { DEFAULT_STACK, type StackName } from '../../core/stacks.js';
 import { withTimeout } from '../../core/timeouts.js';
 
 const selection = inject('labCatalogue') ?? WHOLE_CATALOGUE;
 const entries = loadCatalogue(selection.scenariosDir, selection.scenarios);
+const runs = catalogueRuns(entries, selection.stacks);
+const severalStacks = runStacks(runs).length > 1;
+
+/** The stack's image (the runner's, or the global setup's for the default stack), or why there is none. */
+function imageOf(stack: StackName): string | LabError {
+  const had = selection.images?.[stack];
+  if (had?.tag) return had.tag;
+  if (had?.error) return new LabError(had.error.code, had.error.message, { stage: had.error.stage, ...(had.error.detail !== undefined ? { detail: had.error.detail } : {}) });
+  if (stack === DEFAULT_STACK) return inject('postfixImage');
+  return new LabError('EIMAGE', `no image of stack ${stack} was built for this run (run it with --stack ${stack})`);
+}
 
 // Vitest runs sibling suites at once only when each suite is itself marked concurrent, and a
 // concurrent suite's tests inherit that flag; `it.sequential` takes it back for the checks.
 // (describe.concurrent outside with describe.sequential inside runs the scenarios one by one.)
 describe('catalogue', () => {
-  for (const entry of entries) {
-    describe.concurrent(entry.id, () => {
+  for (const run of runs) {
+    const { entry, stack } = run;
+    const image = imageOf(stack);
+    describe.concurrent(runName(run, severalStacks), () => {
       let session: ScenarioSession | null = null;
-      // Why the scenario's checks cannot run: its file did not load, its lab did not start, or
-      // Postfix's start-up log shows a config error (such as TLS disabled by a bad setting).
-      let cannotRun: LabError | null = entry.error;
+      // Why the scenario's checks cannot run: its file did not load, its stack's image could not
+      // be built, its lab did not start, or Postfix's start-up log shows a config error (such as
+      // TLS disabled by a bad setting).
+      let cannotRun: LabError | null = entry.error ?? (typeof image === 'string' ? null : image);
       const budget = new ScenarioBudget(entry.id, entry.scenario?.timeoutSeconds ?? DEFAULT_SCENARIO_TIMEOUT_S);
       // A start that outlives the budget still finishes in the background; it is stopped in afterAll.
       let lateStart: Promise<unknown> = Promise.resolve();
@@ -48,19 +66,22 @@ describe('catalogue', () => {
           title: entry.scenario?.title ?? entry.id,
           summary: entry.scenario?.summary ?? '',
           seeds: entry.scenario?.seeds ?? [],
+          stack: { name: stack, postfix: null, openssl: null },
           startupMs: null,
-          error: entry.error?.toRecord() ?? null,
+          error: cannotRun?.toRecord() ?? null,
           findings: [],
           mainCf: null,
           logEvents: [],
           cleanupProblems: [],
         });
-        if (!entry.scenario) return;
+        if (!entry.scenario || typeof image !== 'string') return;
         budget.start();
-        const starting = ScenarioSession.start(entry.scenario, inject('postfixImage'));
+        const starting = ScenarioSession.start(entry.scenario, image);
         try {
           session = await budget.run('start', starting);
           meta(suite.meta, { startupMs: session.startupMs, mainCf: session.config.mainCf });
+          // The stack's versions as its container says them (never a table's).
+          meta(suite.meta, { stack: { name: stack, ...(await budget.run('stack versions', readStackVersions(session.postfix))) } });
         } catch (err) {
           cannotRun = asLabError(err);
           meta(suite.meta, { error: cannotRun.toRecord() });

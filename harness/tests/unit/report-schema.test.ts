@@ -13,7 +13,7 @@ import { LOG_EVENT_SHAPES, LOG_EVENT_TYPES } from '../../postfix/log-parser.js';
 import { buildReport } from '../../report/build-report.js';
 import { REPORT_FORMATS } from '../../report/formats.js';
 import { readablePath, validateReportJson } from '../../report/schema.js';
-import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type CheckStatus, type ExitCode, type Report, type ScenarioRecord, type ScenarioReport, type ScenarioStatus } from '../../report/types.js';
+import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION, type CheckStatus, type ExitCode, type Report, type ScenarioRecord, type ScenarioReport, type ScenarioStack, type ScenarioStatus } from '../../report/types.js';
 import { writeReport } from '../../report/write-report.js';
 import { OBSERVATION_SHAPE, type ClientName, type TlsMode, type TranscriptEntry } from '../../tls/observation.js';
 import { expectGolden } from '../golden-file.js';
@@ -55,7 +55,8 @@ const MODEL_FIELDS: readonly [string, (s: Record<string, any>) => any, readonly 
   ['report', (s) => s, fieldsOf<Report>()(['schema', 'schemaVersion', 'run', 'summary', 'scenarios', 'infrastructureErrors'])],
   ['run', (s) => s.properties.run, fieldsOf<Report['run']>()(['id', 'startedAt', 'finishedAt', 'durationMs', 'postfixImage', 'node'])],
   ['summary', (s) => s.properties.summary, fieldsOf<Report['summary']>()(['scenarios', 'checks', 'exitCode'])],
-  ['scenario', (s) => s.$defs.scenario, fieldsOf<ScenarioReport>()(['id', 'title', 'summary', 'seeds', 'status', 'startupMs', 'error', 'findings', 'checks', 'logEvents', 'mainCf', 'cleanupProblems'])],
+  ['scenario', (s) => s.$defs.scenario, fieldsOf<ScenarioReport>()(['id', 'stack', 'title', 'summary', 'seeds', 'status', 'startupMs', 'error', 'findings', 'checks', 'logEvents', 'mainCf', 'cleanupProblems'])],
+  ['stack', (s) => s.$defs.scenarioStack, fieldsOf<ScenarioStack>()(['name', 'postfix', 'openssl'])],
   ['finding', (s) => s.$defs.finding, fieldsOf<Finding>()(['kind', 'expected', 'text', 'raw'])],
   ['check', (s) => s.$defs.check, fieldsOf<CheckResult>()(['id', 'kind', 'title', 'why', 'configSays', 'status', 'message', 'expected', 'observed', 'assertions', 'unjudged', 'notComparable', 'observations', 'logEvents', 'tlsSurface', 'error', 'durationMs'])],
   ['assertion', (s) => s.$defs.assertion, fieldsOf<Assertion>()(['subject', 'path', 'expected', 'observed', 'ok'])],
