@@ -77,7 +77,10 @@ export async function soak(opts: { rounds: number; scenarios: readonly string[];
       const left = await countLabObjects({ run: runId });
       leftovers += left.containers + left.networks;
       const c = report.summary.checks;
+      // A flake is only worth something with its message: say each one as it happens (the reports are removed at the end).
+      const notPassed = report.scenarios.flatMap((sc) => sc.checks.filter((ch) => ch.status !== 'pass').map((ch) => `  ${ch.status.toUpperCase()} ${sc.id}/${ch.id}: ${forTerminal(ch.message, 600)}`));
       out(`round ${round}/${opts.rounds}: exit ${code}, ${c.pass} pass, ${c.fail} fail, ${c.inconclusive} inconclusive, ${c.error} error, ${((Date.now() - t) / 1000).toFixed(0)} s, lab objects left: ${left.containers + left.networks}, peak containers ${peaks.peakContainers}, peak memory above baseline ${peaks.peakHostInUseAboveBaselineMiB} MiB`);
+      for (const line of notPassed) out(line);
     }
   } finally {
     process.off('SIGINT', onSignal);
