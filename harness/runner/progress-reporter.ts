@@ -99,7 +99,8 @@ export default class ProgressReporter implements Reporter {
 
   private draw(): void {
     if (!this.live) return;
-    const line = progressLine({ done: this.done, total: this.total, running: [...this.running.values()].map((r) => r.id), elapsedMs: this.now() - this.startedAt }, this.terminal.progress.columns ?? 80);
+    // A terminal of unknown size (a pty nobody sized) says 0 columns: taken as 80.
+    const line = progressLine({ done: this.done, total: this.total, running: [...this.running.values()].map((r) => r.id), elapsedMs: this.now() - this.startedAt }, this.terminal.progress.columns || 80);
     // Spaces over the rest of a longer line drawn before: a carriage return and no escape sequence.
     this.terminal.progress.write(`\r${line.padEnd(this.drawn)}`);
     this.drawn = line.length;
