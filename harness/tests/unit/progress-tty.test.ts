@@ -144,6 +144,15 @@ describe('a terminal (isTTY, 80 columns)', () => {
 });
 
 describe('pieces', () => {
+  it('a terminal that says 0 columns (a pty nobody sized) gets a line of 80, not one cut to nothing', () => {
+    const err = { ...stream(true), columns: 0 };
+    const reporter = new ProgressReporter(() => {}, { lines: stream(true), progress: err, env: {}, now: () => 0, tickMs: 0 });
+    const tree = vitestTree([passing]);
+    reporter.onTestModuleCollected(tree.module);
+    reporter.onTestSuiteReady(tree.suites[0]!);
+    expect(err.text()).toContain('0:00 0/1 scenario(s) · running opportunistic-25');
+  });
+
   it('terminalStyle: a terminal only, not in CI, not dumb; colour unless NO_COLOR', () => {
     expect(terminalStyle({}, {})).toBe(PLAIN);
     expect(terminalStyle({ isTTY: false }, {})).toBe(PLAIN);
