@@ -14,7 +14,14 @@ const header = (text: string, name: string) => new RegExp(`^${name}:[ \\t]*(.*)$
  * Message-ID from the delivered file). What a log cannot show (the ClientHello, the EHLO name
  * at log level 0) is null.
  */
-export async function postfixPeerRecord(node: string, postfix: StartedPostfixContainer, marker: number): Promise<PeerRecord> {
+export async function postfixPeerRecord(node: string, postfix: StartedPostfixContainer, marker: number, expectMessageId: string | null = null): Promise<PeerRecord> {
+  // The receiver's log arrives through its container's output stream, which can lag behind the
+  // sender's "status=sent": when a message is known to have gone here, wait for its line first.
+  if (expectMessageId) {
+    await postfix.log
+      .waitFor(`message ${expectMessageId} logged by ${node}`, (e) => e.type === 'queue-message-id' && e.messageId === expectMessageId, LOCAL_DELIVERY_MS, marker)
+      .catch(() => null);
+  }
   const events = postfix.log.since(marker);
   const connections: PeerConnection[] = [];
   for (const start of events.filter((e): e is PostfixLogEventOf<'connect'> => e.type === 'connect' && e.program === 'postfix/smtpd')) {

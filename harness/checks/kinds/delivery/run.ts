@@ -130,7 +130,7 @@ async function queueView(sender: StartedPostfixContainer, queueId: string | null
 }
 
 /** The record of every receiving node, limited to what happened since the check began. */
-async function peerRecords(receivers: readonly Receiver[]): Promise<Record<string, PeerRecord>> {
+async function peerRecords(receivers: readonly Receiver[], sentTo: (node: string) => string | null): Promise<Record<string, PeerRecord>> {
   const records: Record<string, PeerRecord> = {};
   for (const rc of receivers) {
     if (rc.kind === 'capturing') {
@@ -140,7 +140,7 @@ async function peerRecords(receivers: readonly Receiver[]): Promise<Record<strin
       const connections = mine(settled);
       records[rc.name] = Object.freeze({ ...settled, connections: Object.freeze(connections), messages: Object.freeze(connections.flatMap((c) => c.messages)) });
     } else {
-      records[rc.name] = await postfixPeerRecord(rc.name, rc.postfix, rc.marker);
+      records[rc.name] = await postfixPeerRecord(rc.name, rc.postfix, rc.marker, sentTo(rc.name));
     }
   }
   return records;
@@ -249,7 +249,13 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
       const waiting = deliveries.filter((d) => d.status === 'deferred').map((d) => d.recipient);
       retry = Object.freeze({ deliveries: Object.freeze(await outcomes(sender, check, queueId, again, out, 'retry', waiting)) });
     }
-    const peers = await peerRecords(receivers);
+    // A message the sender says it handed to a receiving Postfix (its relay is one of that node's names).
+    const sentTo = (node: string) => {
+      const names = session.topology.spec(node).hostnames;
+      const relayed = [...deliveries, ...(retry?.deliveries ?? [])].some((d) => d.status === 'sent' && d.relay !== null && names.includes(d.relay.replace(/\[.*$/, '')));
+      return relayed ? messageId : null;
+    };
+    const peers = await peerRecords(receivers, sentTo);
     const queue = await queueView(sender, queueId);
     const dnsNode = session.topology.firstOfKind('dns');
     const dns = check.dnsLookups.length && dnsNode ? await session.node(dnsNode.name, 'dns') : null;
