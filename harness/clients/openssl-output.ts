@@ -52,6 +52,8 @@ function normaliseProtocol(p: string | undefined): string | null {
 
 export function parseSClient(text: string): ParsedSClient {
   const lines = text.split(/\r?\n/);
+  /** OpenSSL 1.1.1 names the NIST curves P-256/P-384/P-521 where 3.x (and the other clients) say prime256v1/secp384r1/secp521r1. */
+  const NIST_TO_OPENSSL: Readonly<Record<string, string>> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
   const m = (re: RegExp) => {
     for (const l of lines) {
       const x = re.exec(l);
@@ -60,13 +62,14 @@ export function parseSClient(text: string): ParsedSClient {
     return null;
   };
   const session = m(/^(New|Reused), (\S+), Cipher is (\S+)/);
-  const temp = m(/^Server Temp Key: (.*)$/);
+  // OpenSSL 3.5+ prints "Peer Temp Key:"; earlier versions "Server Temp Key:".
+  const temp = m(/^(?:Server|Peer) Temp Key: (.*)$/);
   let keyExchange: KeyExchange | null = null;
   if (temp) {
     const parts = temp[1]!.split(/,\s*/);
     const bits = Number(/(\d+) bits/.exec(temp[1]!)?.[1] ?? NaN);
     if (parts[0] === 'DH') keyExchange = { type: 'DH', group: null, bits: Number.isFinite(bits) ? bits : null };
-    else if (parts[0] === 'ECDH') keyExchange = { type: 'ECDH', group: parts[1] ?? null, bits: Number.isFinite(bits) ? bits : null };
+    else if (parts[0] === 'ECDH') keyExchange = { type: 'ECDH', group: parts[1] ? (NIST_TO_OPENSSL[parts[1]] ?? parts[1]) : null, bits: Number.isFinite(bits) ? bits : null };
     else keyExchange = { type: 'ECDH', group: parts[0] ?? null, bits: Number.isFinite(bits) ? bits : null };
   }
   const verify = m(/^\s*Verify return code: (\d+) \((.*)\)/);

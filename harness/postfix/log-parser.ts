@@ -211,7 +211,8 @@ function parseMessage(base: Base, msg: string): PostfixLogEvent {
   if (/^(?:\S+: )?(Reusing old session|Issuing session ticket|Decrypting session ticket|save session|looking for session|remove session|reloaded session|new session|Cached session|Re-using session)/i.test(msg))
     return { ...base, type: 'tls-session', text: msg, reused: /Reusing old session|Re-using session|reloaded session/i.test(msg) };
   if (/^(setting up TLS connection (from|to) |\S+: TLS cipher list )/.test(msg)) return { ...base, type: 'tls-setup', text: msg };
-  if ((m = /^(?:\S+: )?subject_CN=(.*?), issuer=(.*?), fingerprint=([0-9A-F:]+)(?:, pkey_fingerprint=([0-9A-F:]+))?$/.exec(msg)))
+  // Postfix 3.10+ writes "cert fingerprint=" and "pkey fingerprint=" where 3.7 wrote "fingerprint=" and "pkey_fingerprint=".
+  if ((m = /^(?:\S+: )?subject_CN=(.*?), issuer=(.*?), (?:cert )?fingerprint=([0-9A-F:]+)(?:, pkey[_ ]fingerprint=([0-9A-F:]+))?$/.exec(msg)))
     return { ...base, type: 'tls-peer-certificate', subjectCN: m[1]!, issuer: m[2]!, fingerprint: m[3]!, pkeyFingerprint: m[4] ?? null };
   if ((m = /^(Read|Write) (\d+) chars: (.*)$/s.exec(msg))) return { ...base, type: 'tls-data', direction: m[1] === 'Read' ? 'read' : 'write', bytes: Number(m[2]), text: m[3]! };
   if (/^(read from|write to) [0-9A-F]+ \[[0-9A-F]+\]|^[0-9a-f]{4} [0-9a-f]{2}[ |]|^[0-9a-f]{4} - <SPACES\/NULLS>/.test(msg)) return { ...base, type: 'tls-dump', text: msg };

@@ -37,4 +37,15 @@ describe('openssl s_client output parser, on captured real output', () => {
       expect(lines.join('\n')).not.toMatch(/Master-Key: [0-9A-F]|BEGIN CERTIFICATE|^\s*[0-9a-f]{4} - /m);
     }
   });
+
+  // Lines as the bullseye (OpenSSL 1.1.1w) and trixie (OpenSSL 3.5.9) client containers printed them in a real
+  // run of opportunistic-25 / key-exchange-ultra-ffdhe4096 (--stack bullseye,trixie, 3 Dec 2026).
+  it('OpenSSL 1.1.1 names the curve P-384, OpenSSL 3.5 says "Peer Temp Key": both read as the other clients name them', () => {
+    const base = read('tls12-dhe-only').split('\n').filter((l) => !/Temp Key/.test(l));
+    const at = base.findIndex((l) => /^Server public key is/.test(l)) ;
+    const withLine = (line: string) => parseSClient([...base.slice(0, at < 0 ? 1 : at), line, ...base.slice(at < 0 ? 1 : at)].join('\n'));
+    expect(withLine('Server Temp Key: ECDH, P-384, 384 bits').keyExchange).toEqual({ type: 'ECDH', group: 'secp384r1', bits: 384 });
+    expect(withLine('Server Temp Key: ECDH, prime256v1, 256 bits').keyExchange).toEqual({ type: 'ECDH', group: 'prime256v1', bits: 256 });
+    expect(withLine('Peer Temp Key: DH, 4096 bits').keyExchange).toEqual({ type: 'DH', group: null, bits: 4096 });
+  });
 });
