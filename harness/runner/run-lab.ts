@@ -55,7 +55,7 @@ export async function runLab(o: LabRunOptions): Promise<number> {
   if (failed.length === stacks.length) {
     // No image at all: nothing to hand to vitest.
     const e = imageError(images[failed[0]!]!);
-    const code = finish(o, startedAt, null, runs.map((r) => notRunRecord(r.entry, imageError(images[r.stack]!), r.stack)), failed.map((s) => `stack ${s}: ${e.code}: ${imageError(images[s]!).message}`));
+    const code = finish(o, startedAt, null, runs.map((r) => notRunRecord(r.entry, imageError(images[r.stack]!), r.stack)), failed.map((s) => stackErrorLine(s, stacks, imageError(images[s]!))));
     o.out(`${runs.length} scenario(s) not run: the lab could not start (${e.code})`);
     return code;
   }
@@ -70,8 +70,14 @@ export async function runLab(o: LabRunOptions): Promise<number> {
   // vitest exits the process itself after a signal; this is for a cancel it survived.
   if (interrupted) return 2;
   // A stack whose image failed is an error of the run too (its scenarios say so one by one).
-  const stackErrors = failed.map((s) => `stack ${s}: image not built: ${imageError(images[s]!).message}`);
+  const stackErrors = failed.map((s) => stackErrorLine(s, stacks, imageError(images[s]!)));
   return finish(o, startedAt, imageLine(stacks, images), withEveryScenario(runs, recorder), [...stackErrors, ...recorder.infrastructureErrors()]);
+}
+
+/** An image failure as the report's infrastructure errors say it: code, message and remedy; the stack named when the run has more than the default one. */
+function stackErrorLine(stack: StackName, stacks: readonly StackName[], e: LabError): string {
+  const prefix = stacks.length === 1 && stack === DEFAULT_STACK ? '' : `stack ${stack}: image not built: `;
+  return `${prefix}${e.code}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`;
 }
 
 /**
