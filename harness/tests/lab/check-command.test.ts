@@ -4,6 +4,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../engine/paths.js';
+import { childRunEnv } from '../../engine/labels.js';
 
 /**
  * `smtp-tls-lab check` as a user runs it: a whole CLI process on a config folder
@@ -41,7 +42,8 @@ function check(args: readonly string[]): Promise<CheckRun> {
   const out = path.join(tmp, `run-${++runs}`);
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'check', ...args, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own run id (childRunEnv): with this test run's id, the child's end-of-run sweep would remove every container of this run.
+    const child = spawn(process.execPath, [CLI, 'check', ...args, '--out', out], { env: childRunEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,3 +1,4 @@
+import { childRunEnv } from '../../engine/labels.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +18,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-verbs-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: PROJECT_ROOT, timeout: 170_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: PROJECT_ROOT, timeout: 170_000, env: childRunEnv() });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr.replace(/^smtp-tls-lab: building the CLI.*\n/m, '') };
 }
 
