@@ -20,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'concurrency', value: 'N', help: 'scenarios running at once (default 3)' },
       { name: 'shard', value: 'i/n', help: 'run only shard i of n: the selected ids sorted, every n-th from the i-th (join the reports with merge)' },
       { name: 'stack', value: 'NAME[,NAME…]', repeat: true, help: 'run on these stacks (bullseye, bookworm, trixie, sid, or all); each (scenario, stack) is one entry of the report (default: bookworm, or the first stack a scenario names)' },
+      { name: 'profile', value: 'NAME', help: "also judge each scenario's smtpd services by a profile's rules (ncsc-nl, mozilla-intermediate, mozilla-modern, seed-000), as check does" },
       { name: 'help', value: null, help: 'show this help' },
     ],
   },

@@ -58,12 +58,18 @@ async function main(argv: string[]): Promise<number> {
       // --stack is checked here too: an unknown name is refused with the known ones before anything starts.
       const { parseStackList } = await import('../core/stacks.js');
       const stacks = parseStackList((flags.stack as string[] | undefined) ?? []);
+      const profile = flags.profile as string | undefined;
+      if (profile !== undefined) {
+        // An unknown name is refused with the known ones before anything starts.
+        const { loadProfile } = await import('../check/profiles.js');
+        loadProfile(profile);
+      }
       const [{ runLab }, { REPORTS_DIR, SCENARIOS_DIR }] = await Promise.all([import('../runner/run-lab.js'), paths()]);
       const scenariosDir = path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR);
       const chosen = (flags.scenario as string[] | undefined) ?? [];
       const scenarios = shard ? await shardSelection(scenariosDir, chosen, shard) : chosen;
       return runLab({
-        selection: { scenariosDir, scenarios, stacks },
+        selection: { scenariosDir, scenarios, stacks, ...(profile ? { profile } : {}) },
         reportDir: path.resolve((flags['report-dir'] as string | undefined) ?? REPORTS_DIR),
         ...concurrency,
         out: (l) => process.stdout.write(`${l}\n`),

@@ -20,6 +20,8 @@ export interface CatalogueSelection {
    * global setup's (`inject('postfixImage')`).
    */
   readonly images?: Readonly<Partial<Record<StackName, StackImage>>>;
+  /** `--profile`: also judge each scenario's smtpd services by this profile's rules (harness/profiles/NAME.json). */
+  readonly profile?: string;
 }
 
 /** A stack's image, or the error that kept it from being built (its scenarios end as that error). */

@@ -23,11 +23,26 @@ import { LabError, asLabError } from '../../core/errors.js';
 import { readStackVersions } from '../../lab/stack-versions.js';
 import { DEFAULT_STACK, type StackName } from '../../core/stacks.js';
 import { withTimeout } from '../../core/timeouts.js';
+import { loadProfile } from '../../check/profiles.js';
+import { ruleCheckId, ruleResult, rulesFor } from '../../check/profile-results.js';
+import { checkedServices, type CheckedService } from '../../check/services.js';
+import { probe, type ProbeResult } from '../../enum/probe.js';
+import { effectiveConfig } from '../../postfix/effective-config.js';
+import { parseMasterCf } from '../../postfix/master-cf.js';
+import type { Scenario } from '../../scenario/types.js';
 
 const selection = inject('labCatalogue') ?? WHOLE_CATALOGUE;
 const entries = loadCatalogue(selection.scenariosDir, selection.scenarios);
 const runs = catalogueRuns(entries, selection.stacks);
 const severalStacks = runStacks(runs).length > 1;
+// `run --profile`: each scenario's smtpd services are also judged by the profile's rules, one
+// test per (service, rule), on one full probe per service (as `check` does for a user's config).
+const profile = selection.profile ? loadProfile(selection.profile) : null;
+
+function profiledServices(s: Scenario): CheckedService[] {
+  const config = effectiveConfig(s, `scenario ${s.id}`);
+  return checkedServices(parseMasterCf(config.masterCf, 'master.cf'), config.items);
+}
 
 /** The stack's image (the runner's, or the global setup's for the default stack), or why there is none. */
 function imageOf(stack: StackName): string | LabError {
@@ -113,6 +128,32 @@ describe('catalogue', () => {
           task.meta.labCheck = result;
           settle(result, skip);
         }, hardLimitMs);
+      }
+
+      if (profile && entry.scenario) {
+        const probes = new Map<string, Promise<ProbeResult | LabError>>();
+        for (const svc of profiledServices(entry.scenario)) {
+          for (const rule of rulesFor(profile, svc)) {
+            it.sequential(ruleCheckId(profile, svc, rule), async ({ task, skip }) => {
+              const started = Date.now();
+              let measured: ProbeResult | LabError;
+              if (cannotRun || !session) measured = cannotRun ?? new LabError('ECONTAINER', 'scenario did not start');
+              else {
+                const live = session;
+                let p = probes.get(svc.service);
+                if (!p) {
+                  const ep = live.postfix.endpoint(svc.service);
+                  p = budget.run(`profile probe of ${svc.service}`, probe({ host: ep.host, port: ep.port, mode: svc.mode }, { scope: 'full' })).catch((err: unknown) => asLabError(err));
+                  probes.set(svc.service, p);
+                }
+                measured = await p;
+              }
+              const result = ruleResult(profile, svc, rule, measured, Date.now() - started);
+              task.meta.labCheck = result;
+              settle(result, skip);
+            }, hardLimitMs);
+          }
+        }
       }
     });
   }
