@@ -121,7 +121,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'starttls', value: null, help: 'HOST:PORT speaks SMTP and upgrades with STARTTLS (default for 25 and 587)' },
       { name: 'implicit', value: null, help: 'TLS from the first byte, as on 465 (default for 465)' },
       { name: 'plain', value: null, help: 'plain TLS, no SMTP at all' },
-      { name: 'json', value: 'FILE', help: 'also write the result as JSON (schema smtp-tls-lab/probe@1)' },
+      { name: 'json', value: 'FILE', help: 'also write the result as JSON (schema smtp-tls-lab/probe@2)' },
       { name: 'concurrency', value: 'N', help: 'handshake attempts at once (default 8)' },
       { name: 'timeout', value: 'MS', help: 'bound for each wait (connect, banner, reply, server answer)' },
       { name: 'scope', value: 'S', help: 'full (default) or enumeration (protocols, suites, order, groups only)' },
