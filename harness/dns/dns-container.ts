@@ -4,6 +4,7 @@ import type { StartedTestContainer } from 'testcontainers';
 import { LabError } from '../core/errors.js';
 import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { tarArchive } from '../engine/tar.js';
+import type { DnsAnswer } from './dns-spec.js';
 
 /** Where the dns node reads its plan and zones (containers/postfix/lab-dns.sh). */
 const DNS_IN = '/etc/lab-dns';
@@ -79,18 +80,7 @@ export class DnsContainer extends LabContainer {
   }
 }
 
-/** What the validating resolver answered for one name and type (dig +dnssec at the dns node). */
-export interface DnsAnswer {
-  readonly name: string;
-  readonly type: string;
-  /** NOERROR, NXDOMAIN, SERVFAIL, REFUSED … */
-  readonly status: string | null;
-  /** The ad flag: the resolver validated the answer. */
-  readonly ad: boolean;
-  /** Extended DNS Error (RFC 8914) code and text, e.g. 7 "Signature Expired", 6 "DNSSEC Bogus". */
-  readonly ede: { readonly code: number; readonly text: string } | null;
-  readonly answers: readonly string[];
-}
+export type { DnsAnswer };
 
 export class StartedDnsContainer extends StartedLabContainer {
   constructor(

@@ -25,3 +25,16 @@ export interface DnsZoneSpec {
 export interface DnsSpec {
   readonly zones: readonly DnsZoneSpec[];
 }
+
+/** What the validating resolver answered for one name and type (dig +dnssec at the dns node). */
+export interface DnsAnswer {
+  readonly name: string;
+  readonly type: string;
+  /** NOERROR, NXDOMAIN, SERVFAIL, REFUSED … */
+  readonly status: string | null;
+  /** The ad flag: the resolver validated the answer. */
+  readonly ad: boolean;
+  /** Extended DNS Error (RFC 8914) code and text, e.g. 7 "Signature Expired", 6 "DNSSEC Bogus". */
+  readonly ede: { readonly code: number; readonly text: string } | null;
+  readonly answers: readonly string[];
+}

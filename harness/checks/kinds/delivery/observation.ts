@@ -1,6 +1,7 @@
 import type { AnyShape, Shape } from '../../../core/shape.js';
 import { PEER_RECORD_SHAPE, type PeerRecord } from '../../../peer/peer-record.js';
 import type { PosttlsFingerView } from '../../../postfix/posttls-finger.js';
+import type { DnsAnswer } from '../../../dns/dns-spec.js';
 
 /**
  * What one outbound delivery check observed, from three sources that must agree: the sending
@@ -40,14 +41,8 @@ export interface DeliveryAttempt {
   readonly starttlsOfferNoted: boolean;
 }
 
-export interface DnsLookupView {
-  readonly name: string;
-  readonly type: string;
-  readonly status: string | null;
-  readonly ad: boolean;
-  readonly ede: { readonly code: number; readonly text: string } | null;
-  readonly answers: readonly string[];
-}
+/** The lab resolver's answer, as the dns node reads it from dig (harness/dns/dns-spec.ts). */
+export type DnsLookupView = DnsAnswer;
 
 export interface QueueRecipient {
   readonly address: string;
