@@ -50,3 +50,22 @@ export function expectationAssertions(subject: string, expect: Readonly<Record<s
     return { subject, path, expected: r.expected, observed: observed ?? null, ok: r.ok };
   });
 }
+
+/**
+ * Events that must have been logged (`present`: some event of the type meets every expectation)
+ * and must not (`absent`), among `events`. The start-up log and the sender's log of an outbound
+ * message are judged the same way; `context` is what equalsObserved refers to.
+ */
+export function logPresenceAssertions(subject: string, events: readonly PostfixLogEvent[], present: readonly LogEventExpectation[], absent: readonly LogEventExpectation[], context: unknown): Assertion[] {
+  const matching = (want: LogEventExpectation) => events.filter((e) => e.type === want.event && Object.entries(want.expect).every(([p, m]) => evaluate(m, getPath(e, p), context).ok));
+  return [
+    ...present.map((want) => {
+      const hits = matching(want);
+      return { subject, path: want.event, expected: want.expect, observed: hits[0]?.raw ?? events.filter((e) => e.type === want.event).map((e) => e.raw).slice(0, 5), ok: hits.length > 0 };
+    }),
+    ...absent.map((unwanted) => {
+      const hits = matching(unwanted);
+      return { subject, path: `no ${unwanted.event}`, expected: { absent: unwanted.expect }, observed: hits.map((e) => e.raw).slice(0, 5), ok: hits.length === 0 };
+    }),
+  ];
+}

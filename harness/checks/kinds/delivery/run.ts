@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { spkiSha256 } from '../../../certs/lab-pki.js';
 import { LabError } from '../../../core/errors.js';
-import { evaluate, getPath } from '../../matchers.js';
-import { expectationAssertions } from '../../server-log.js';
+import { expectationAssertions, logPresenceAssertions } from '../../server-log.js';
 import { outboundQueue } from '../../log-correlation.js';
 import type { PostfixLogEvent, PostfixLogEventOf } from '../../../postfix/log-parser.js';
 import type { StartedPostfixContainer } from '../../../postfix/postfix-container.js';
@@ -283,14 +282,7 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
     out.assertions.push(...expectationAssertions('delivery', check.expect, obs));
     const own = outboundQueue.events(sender.log, queueId, since);
     addEvents(out, own);
-    for (const want of check.senderLog) {
-      const hits = own.filter((e) => e.type === want.event && Object.entries(want.expect).every(([p, m]) => evaluate(m, getPath(e, p), obs).ok));
-      out.assertions.push({ subject: 'sender-log', path: want.event, expected: want.expect, observed: hits[0]?.raw ?? own.filter((e) => e.type === want.event).map((e) => e.raw).slice(0, 5), ok: hits.length > 0 });
-    }
-    for (const unwanted of check.senderLogAbsent) {
-      const hits = own.filter((e) => e.type === unwanted.event && Object.entries(unwanted.expect).every(([p, m]) => evaluate(m, getPath(e, p), obs).ok));
-      out.assertions.push({ subject: 'sender-log', path: `no ${unwanted.event}`, expected: { absent: unwanted.expect }, observed: hits.map((e) => e.raw).slice(0, 5), ok: hits.length === 0 });
-    }
+    out.assertions.push(...logPresenceAssertions('sender-log', own, check.senderLog, check.senderLogAbsent, obs));
     out.assertions.push(...agreement(obs));
   } finally {
     // A deferred message would be retried during a later check and confuse its peer record: it goes once judged.
