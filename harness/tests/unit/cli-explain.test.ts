@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { explainCommand, handshakeSummary } from '../../cli/explain-command.js';
 import type { LabError } from '../../core/errors.js';
 import { PROJECT_ROOT, SCENARIOS_DIR } from '../../engine/paths.js';
+import { refusal } from '../refusal.js';
 
 /** `explain ID`: the scenario's story, and with a report (the real runs of fixtures/diff/) what happened. */
 const FIXTURES = path.join(PROJECT_ROOT, 'harness/tests/fixtures/diff');
@@ -107,14 +108,6 @@ describe('explain with a report', () => {
 });
 
 describe('explain refuses', () => {
-  const refusal = (work: () => unknown): LabError => {
-    try {
-      work();
-    } catch (err) {
-      return err as LabError;
-    }
-    throw new Error('not refused');
-  };
 
   it('an unknown id (listing the known ones), a broken scenario, a --report that is not a report', () => {
     const unknown = refusal(() => explain('no-such', noReport));

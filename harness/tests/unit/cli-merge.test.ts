@@ -7,6 +7,7 @@ import { mergeReports } from '../../diff/merge-reports.js';
 import { readReport, reportErrors, type LoadedReport } from '../../diff/read-report.js';
 import { PROJECT_ROOT } from '../../engine/paths.js';
 import { writeReport } from '../../report/write-report.js';
+import { refusal } from '../refusal.js';
 
 /**
  * `merge`: shard reports joined into one, counts and exit code recomputed, refusals named.
@@ -30,15 +31,6 @@ function shards(file: string, edit: (r: any, i: number) => void = () => {}): Loa
     return readReport(out);
   });
 }
-
-const refusal = (work: () => unknown): LabError => {
-  try {
-    work();
-  } catch (err) {
-    return err as LabError;
-  }
-  throw new Error('not refused');
-};
 
 describe('merge', () => {
   it('joins shards into one report: scenarios sorted, counts and exit code recomputed, a valid report', () => {
