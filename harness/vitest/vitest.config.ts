@@ -23,6 +23,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     teardownTimeout: 60_000,
     pool: 'forks',
+    // Transformed modules kept on disk (node_modules/.experimental-vitest-cache, keyed by file
+    // content and config): a later `run` or `test` skips transpiling the harness again, about
+    // 0.6 s of wall and 0.7 s of CPU per process on this machine (one-scenario run, 3.4 s -> 2.8 s).
+    experimental: { fsModuleCache: true },
     env: { TESTCONTAINERS_RYUK_DISABLED: process.env.TESTCONTAINERS_RYUK_DISABLED ?? 'true' },
   },
 });
