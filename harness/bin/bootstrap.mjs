@@ -26,11 +26,26 @@ function depsInstalled() {
   return !fs.existsSync(lock) || fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs;
 }
 
+// Commands that need the Docker engine. On a fresh machine their engine install (apt-get
+// install docker.io, dockerd's start) runs side by side with npm ci instead of after it; the
+// CLI's own engine check then finds it answering. Both are mostly downloads.
+const ENGINE_COMMANDS = new Set(['run', 'test', 'up', 'check', 'bench', 'bench-probe', 'soak']);
+
 if (!depsInstalled()) {
-  console.error('smtp-tls-lab: installing npm dependencies (npm ci)');
-  const { spawnSync } = await import('node:child_process');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) {
+  const { spawn } = await import('node:child_process');
+  const finished = (child) => new Promise((resolve) => {
+    child.on('error', () => resolve(127));
+    child.on('close', (code) => resolve(code));
+  });
+  const engine = ENGINE_COMMANDS.has(process.argv[2] ?? '') && !fs.existsSync('/var/run/docker.sock') && process.env.LAB_ENGINE_NO_INSTALL !== '1'
+    ? finished(spawn('bash', [path.join(root, 'containers', 'engine.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }))
+    : null;
+  if (engine) console.error('smtp-tls-lab: installing npm dependencies (npm ci) while containers/engine.sh installs and starts the Docker engine');
+  else console.error('smtp-tls-lab: installing npm dependencies (npm ci)');
+  const npmStatus = await finished(spawn('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }));
+  // The engine script's failure is reported again, with its remedy, by the CLI's own engine check.
+  if (engine) await engine;
+  if (npmStatus !== 0) {
     console.error('smtp-tls-lab: npm ci failed; check that the npm registry is reachable');
     process.exit(2);
   }
