@@ -72,6 +72,10 @@ export function parseSClient(text: string): ParsedSClient {
     else if (parts[0] === 'ECDH') keyExchange = { type: 'ECDH', group: parts[1] ? (NIST_TO_OPENSSL[parts[1]] ?? parts[1]) : null, bits: Number.isFinite(bits) ? bits : null };
     else keyExchange = { type: 'ECDH', group: parts[0] ?? null, bits: Number.isFinite(bits) ? bits : null };
   }
+  // OpenSSL 3.5+ prints no "Peer Temp Key" for a KEM or hybrid group (X25519MLKEM768), only
+  // "Negotiated TLS1.3 group:" ("<NULL>" when no handshake was made).
+  const negotiated = m(/^Negotiated TLS1\.3 group: (\S+)$/);
+  if (!keyExchange && negotiated && negotiated[1] !== '<NULL>') keyExchange = { type: 'KEM', group: negotiated[1]!, bits: null };
   const verify = m(/^\s*Verify return code: (\d+) \((.*)\)/);
   const pems = [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((x) => x[0]);
   const certificates = pems.map((p) => Buffer.from(new X509Certificate(p).raw));

@@ -27,7 +27,7 @@ export interface TranscriptEntry {
 }
 
 export interface KeyExchange {
-  /** 'ECDH' or 'DH', as OpenSSL names the ephemeral key type. */
+  /** 'ECDH' or 'DH', as OpenSSL names the ephemeral key type, or 'KEM' (an ML-KEM or hybrid group, named by s_client 3.5+). */
   readonly type: string;
   /** Group or curve name (X25519, prime256v1, ffdhe4096 ...) when the client can tell. */
   readonly group: string | null;

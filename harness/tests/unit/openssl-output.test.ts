@@ -48,4 +48,13 @@ describe('openssl s_client output parser, on captured real output', () => {
     expect(withLine('Server Temp Key: ECDH, prime256v1, 256 bits').keyExchange).toEqual({ type: 'ECDH', group: 'prime256v1', bits: 256 });
     expect(withLine('Peer Temp Key: DH, 4096 bits').keyExchange).toEqual({ type: 'DH', group: null, bits: 4096 });
   });
+
+  // trixie (OpenSSL 3.5.9) and sid (3.6.5) s_client against Postfix with ML-KEM enabled, 3 Dec 2026:
+  // no "Peer Temp Key" line at all for a hybrid group, only the negotiated group's name.
+  it('OpenSSL 3.5+ names a KEM or hybrid group only on "Negotiated TLS1.3 group:"', () => {
+    const base = read('tls12-dhe-only').split('\n').filter((l) => !/Temp Key/.test(l));
+    const withLine = (line: string) => parseSClient([base[0]!, line, ...base.slice(1)].join('\n'));
+    expect(withLine('Negotiated TLS1.3 group: X25519MLKEM768').keyExchange).toEqual({ type: 'KEM', group: 'X25519MLKEM768', bits: null });
+    expect(withLine('Negotiated TLS1.3 group: <NULL>').keyExchange).toBeNull();
+  });
 });
