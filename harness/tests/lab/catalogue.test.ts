@@ -95,8 +95,8 @@ describe('catalogue', () => {
         try {
           session = await budget.run('start', starting);
           meta(suite.meta, { startupMs: session.startupMs, mainCf: session.config.mainCf });
-          // The stack's versions as its container says them (never a table's).
-          meta(suite.meta, { stack: { name: stack, ...(await budget.run('stack versions', readStackVersions(session.postfix))) } });
+          // The stack's versions as its image's containers say them (never a table's); once per image and run.
+          meta(suite.meta, { stack: { name: stack, ...(await budget.run('stack versions', readStackVersions(session.postfix, image))) } });
         } catch (err) {
           cannotRun = asLabError(err);
           meta(suite.meta, { error: cannotRun.toRecord() });
