@@ -350,12 +350,19 @@ export interface NamedGroup {
   readonly openssl: string | null;
   /** Other names OpenSSL accepts or prints for the same group (NIST names, X9.62 names). */
   readonly aliases: readonly string[];
-  readonly kind: 'ecdhe' | 'ffdhe';
-  /** Key size as OpenSSL reports it ("Server Temp Key: X25519, 253 bits"). */
+  /** 'hybrid': ML-KEM combined with an ECDH share (draft-ietf-tls-ecdhe-mlkem); 'kem': ML-KEM alone (draft-ietf-tls-mlkem). Both are TLS 1.3 only. */
+  readonly kind: GroupKind;
+  /**
+   * Key size as OpenSSL reports it ("Server Temp Key: X25519, 253 bits"). OpenSSL reports none
+   * for ML-KEM and hybrid groups, so for those it is the security strength of the ML-KEM
+   * parameter set (FIPS 203 categories 1, 3, 5: 128, 192, 256 bits).
+   */
   readonly bits: number;
 }
 
-const g = (code: number, iana: string, openssl: string | null, aliases: string[], kind: 'ecdhe' | 'ffdhe', bits: number): NamedGroup =>
+export type GroupKind = 'ecdhe' | 'ffdhe' | 'hybrid' | 'kem';
+
+const g = (code: number, iana: string, openssl: string | null, aliases: string[], kind: GroupKind, bits: number): NamedGroup =>
   Object.freeze({ code, iana, openssl, aliases: Object.freeze(aliases), kind, bits });
 
 export const NAMED_GROUPS: readonly NamedGroup[] = Object.freeze([
@@ -398,6 +405,15 @@ export const NAMED_GROUPS: readonly NamedGroup[] = Object.freeze([
   g(258, 'ffdhe4096', 'ffdhe4096', [], 'ffdhe', 4096),
   g(259, 'ffdhe6144', 'ffdhe6144', [], 'ffdhe', 6144),
   g(260, 'ffdhe8192', 'ffdhe8192', [], 'ffdhe', 8192),
+  // Post-quantum (TLS 1.3 only). OpenSSL 3.5+ names them exactly as IANA does (`openssl list
+  // -tls-groups` on trixie), but the lab's OpenSSL 3.0 (Node 20) has no name for them, so
+  // `openssl` is null as for the RFC 8734 codes: node:tls never offers or negotiates them.
+  g(0x0200, 'MLKEM512', null, [], 'kem', 128),
+  g(0x0201, 'MLKEM768', null, [], 'kem', 192),
+  g(0x0202, 'MLKEM1024', null, [], 'kem', 256),
+  g(0x11eb, 'SecP256r1MLKEM768', null, [], 'hybrid', 192),
+  g(0x11ec, 'X25519MLKEM768', null, [], 'hybrid', 192),
+  g(0x11ed, 'SecP384r1MLKEM1024', null, [], 'hybrid', 256),
 ]);
 
 /** Codes of the groups most servers use, for readable call sites. */
@@ -412,6 +428,12 @@ export const GROUP = Object.freeze({
   ffdhe4096: 258,
   ffdhe6144: 259,
   ffdhe8192: 260,
+  mlkem512: 0x0200,
+  mlkem768: 0x0201,
+  mlkem1024: 0x0202,
+  secp256r1mlkem768: 0x11eb,
+  x25519mlkem768: 0x11ec,
+  secp384r1mlkem1024: 0x11ed,
 });
 
 const GROUP_BY_CODE = new Map(NAMED_GROUPS.map((x) => [x.code, x]));

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { LabError } from '../core/errors.js';
 import { EXT } from '../tls/codes.js';
 import { GROUP, groupByCode, isEllipticCurveSuite, type ProbeVersion, VERSION_CODES, versionRank } from './cipher-suites.js';
+import { mlKemEncapsulationKey } from './ml-kem-share.js';
 
 export type { ProbeVersion } from './cipher-suites.js';
 
@@ -116,9 +117,25 @@ function checkCodes(what: string, codes: readonly number[], max: number): void {
 /**
  * A valid public key for a TLS 1.3 key_share (RFC 8446 section 4.2.8.2): X25519/X448 raw keys,
  * NIST curves as uncompressed points. The private half is dropped: we never finish a handshake.
+ * ML-KEM shares are encapsulation keys (ml-kem-share.ts); a hybrid share is the two halves in
+ * the order draft-ietf-tls-ecdhe-mlkem gives: X25519MLKEM768 = ML-KEM-768 key ‖ X25519 key
+ * (1216 bytes), SecP256r1MLKEM768 = P-256 point ‖ ML-KEM-768 key (1249), SecP384r1MLKEM1024 =
+ * P-384 point ‖ ML-KEM-1024 key (1665).
  */
 export function keyShareFor(group: number): Buffer {
   switch (group) {
+    case GROUP.mlkem512:
+      return mlKemEncapsulationKey(2);
+    case GROUP.mlkem768:
+      return mlKemEncapsulationKey(3);
+    case GROUP.mlkem1024:
+      return mlKemEncapsulationKey(4);
+    case GROUP.x25519mlkem768:
+      return Buffer.concat([mlKemEncapsulationKey(3), keyShareFor(GROUP.x25519)]);
+    case GROUP.secp256r1mlkem768:
+      return Buffer.concat([keyShareFor(GROUP.secp256r1), mlKemEncapsulationKey(3)]);
+    case GROUP.secp384r1mlkem1024:
+      return Buffer.concat([keyShareFor(GROUP.secp384r1), mlKemEncapsulationKey(4)]);
     case GROUP.x25519:
     case GROUP.x448: {
       const { publicKey } = group === GROUP.x25519 ? crypto.generateKeyPairSync('x25519') : crypto.generateKeyPairSync('x448');

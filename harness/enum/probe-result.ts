@@ -1,7 +1,7 @@
 import { type ErrorCode, LabError, type Stage } from '../core/errors.js';
 import type { SmtpReply } from '../tls/observation.js';
 import type { CertificateSummary } from './cert-summary.js';
-import type { ProbeVersion } from './cipher-suites.js';
+import type { GroupKind, ProbeVersion } from './cipher-suites.js';
 import type { ProbeMode } from './starttls-transport.js';
 
 /**
@@ -80,7 +80,9 @@ export interface GroupEntry {
   /** OpenSSL's name where it has one (X25519, prime256v1, ffdhe2048 …), else the IANA name. */
   readonly name: string;
   readonly iana: string;
-  readonly kind: 'ecdhe' | 'ffdhe';
+  /** 'hybrid' (X25519MLKEM768 …) and 'kem' (MLKEM768 …) are the post-quantum groups, TLS 1.3 only. */
+  readonly kind: GroupKind;
+  /** Key size (OpenSSL's bits); for hybrid and kem groups the ML-KEM security strength (128/192/256). */
   readonly bits: number;
   /** The versions the group was accepted with (TLS 1.3 and the highest accepted version up to TLS 1.2). */
   readonly protocols: readonly ProbeVersion[];

@@ -45,6 +45,10 @@ export function renderProbe(r: ProbeResult): string[] {
   out.push('Key exchange');
   for (const [v, names] of Object.entries(r.groupsByProtocol)) out.push(`  ${v.padEnd(8)} groups (server's picks in order): ${names.join(' ')}`);
   if (r.groups.length === 0) out.push('  no ECDHE/FFDHE groups accepted');
+  // Post-quantum groups exist only in TLS 1.3; say "none" only where TLS 1.3 groups were enumerated.
+  const pq = r.groups.filter((g) => g.kind === 'hybrid' || g.kind === 'kem');
+  if (pq.length > 0) out.push(`  post-quantum: ${pq.map((g) => `${g.name} (${g.kind === 'hybrid' ? 'hybrid' : 'ML-KEM alone'})`).join(', ')}`);
+  else if (r.groupsByProtocol['TLSv1.3']) out.push('  post-quantum: none accepted (no ML-KEM or hybrid group in TLS 1.3)');
   out.push(`  DHE: ${r.dhe ? `${r.dhe.bits} bits${r.dhe.allBits.length > 1 ? ` (sizes seen: ${r.dhe.allBits.join(', ')}; the smallest is shown)` : ''}` : 'no DHE suite accepted'}`);
   if (r.certificate) {
     const c = r.certificate;
