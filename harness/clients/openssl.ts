@@ -3,6 +3,7 @@ import { LabError, type ErrorCode, type Stage } from '../core/errors.js';
 import { amendObservation, ObservationBuilder } from '../tls/observation-builder.js';
 import type { LabClientContainer } from '../lab/client-container.js';
 import type { ClientOutcome, ClientRequest } from './index.js';
+import type { TlsMode } from '../tls/observation.js';
 import { parseSClient, peerCertificateOf, verificationOf } from './openssl-output.js';
 
 /**
@@ -74,6 +75,35 @@ export async function runOpenssl(req: ClientRequest, client: LabClientContainer,
   return runOpensslOnce(req, client, files, []);
 }
 
+/**
+ * The shell script that runs s_client and speaks SMTP to it one command at a time: after the
+ * handshake (and, with implicit TLS, Postfix's 220 greeting inside it) EHLO, then, once its
+ * reply is there, QUIT, after which the server closes and s_client exits. Never pipelined:
+ * Postfix 3.9+ defaults to smtpd_forbid_unauth_pipelining = yes and answers a QUIT written
+ * with the EHLO with "554 5.5.0 Error: SMTP protocol synchronization", dropping the session
+ * (trixie, sid). s_client reads a FIFO the script writes as its output file grows; every wait
+ * ends when s_client does, so a failed handshake costs no time. The exit code is printed as
+ * `lab-exit=N`, then s_client's output.
+ */
+export function dialogueScript(args: readonly string[], mode: TlsMode, ehloName: string | null, nonce: number): string {
+  const f = `/tmp/lab-s_client-${nonce}`;
+  const feed = [
+    // s_client prints "Verify return code:" in the summary it writes once the handshake ended.
+    `wait_for 'Verify return code:' 1`,
+    ...(mode === 'implicit' ? [`wait_for '^220 ' 1`] : []),
+    ...(ehloName ? [`r=$(count '^[0-9][0-9][0-9] ')`, `printf '%s\\r\\n' ${shellQuote(`EHLO ${ehloName}`)}`, `wait_for '^[0-9][0-9][0-9] ' $((r + 1))`] : []),
+    `printf 'QUIT\\r\\n'`,
+  ];
+  return [
+    `f=${f}; rm -f "$f.in" "$f.out"; mkfifo "$f.in"; : > "$f.out"`,
+    `timeout 20 ${args.map(shellQuote).join(' ')} < "$f.in" > "$f.out" 2>&1 & pid=$!`,
+    `count() { grep -c -E "$1" "$f.out"; }`,
+    `wait_for() { until [ "$(count "$1")" -ge "$2" ]; do kill -0 $pid 2>/dev/null || exit 0; sleep 0.05; done; }`,
+    `( trap '' PIPE; ${feed.join('; ')} ) > "$f.in"`,
+    `wait $pid; echo "lab-exit=$?"; cat "$f.out"; rm -f "$f.in" "$f.out"`,
+  ].join('\n');
+}
+
 async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, files: { caFile: string | null; cert: { cert: string; key: string } | null }, extraArgs: readonly string[]): Promise<ClientOutcome> {
   const obs = new ObservationBuilder('openssl', { host: req.host, port: req.port, mode: req.mode });
   const t = req.tls;
@@ -100,10 +130,7 @@ async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, fi
   }
   args.push(...extraArgs);
   const ehlo = req.ehloName ?? 'client.lab.test';
-  // After the handshake: EHLO (to see the capabilities under TLS), then QUIT, after which the
-  // server closes and s_client exits. For implicit TLS, Postfix reads the EHLO after its banner.
-  const stdin = req.stopAfter === 'handshake' ? 'QUIT\\r\\n' : `EHLO ${ehlo}\\r\\nQUIT\\r\\n`;
-  const command = `printf '${stdin}' | timeout 20 ${args.map(shellQuote).join(' ')} 2>&1; echo "lab-exit=$?"`;
+  const command = dialogueScript(args, req.mode, req.stopAfter === 'handshake' ? null : ehlo, randomInt(1e9));
   obs.note('*', `openssl client container ${client.address}: ${args.join(' ')}`);
 
   let out: { stdout: string; exitCode: number };
