@@ -21,6 +21,7 @@ import type { ScenarioMeta } from '../../runner/task-meta.js';
 import { DEFAULT_SCENARIO_TIMEOUT_S, loadCatalogue } from '../../scenario/load.js';
 import { LabError, asLabError } from '../../core/errors.js';
 import { readStackVersions } from '../../lab/stack-versions.js';
+import { ensureImage } from '../../engine/images.js';
 import { DEFAULT_STACK, type StackName } from '../../core/stacks.js';
 import { withTimeout } from '../../core/timeouts.js';
 import { loadProfile } from '../../check/profiles.js';
@@ -44,28 +45,45 @@ function profiledServices(s: Scenario): CheckedService[] {
   return checkedServices(parseMasterCf(config.masterCf, 'master.cf'), config.items);
 }
 
-/** The stack's image (the runner's, or the global setup's for the default stack), or why there is none. */
+/**
+ * Under `npm test` nothing is provided, so the images of the stacks other than the default one
+ * that the catalogue's scenarios name (`stacks: [...]`) are built here, once, before the first
+ * scenario (the image lock keeps this and another test file from building one image twice).
+ * Under `run` the runner has built them and hands them over in the selection.
+ */
+const builtHere = new Map<StackName, string | LabError>();
+const IMAGE_BUILD_LIMIT_MS = 20 * 60_000;
+
+/** The stack's image (the runner's, the global setup's for the default stack, or one built here), or why there is none. */
 function imageOf(stack: StackName): string | LabError {
   const had = selection.images?.[stack];
   if (had?.tag) return had.tag;
   if (had?.error) return new LabError(had.error.code, had.error.message, { stage: had.error.stage, ...(had.error.detail !== undefined ? { detail: had.error.detail } : {}) });
   if (stack === DEFAULT_STACK) return inject('postfixImage');
-  return new LabError('EIMAGE', `no image of stack ${stack} was built for this run (run it with --stack ${stack})`);
+  return builtHere.get(stack) ?? new LabError('EIMAGE', `no image of stack ${stack} was built for this run (run it with --stack ${stack})`);
 }
 
 // Vitest runs sibling suites at once only when each suite is itself marked concurrent, and a
 // concurrent suite's tests inherit that flag; `it.sequential` takes it back for the checks.
 // (describe.concurrent outside with describe.sequential inside runs the scenarios one by one.)
 describe('catalogue', () => {
+  beforeAll(async () => {
+    if (selection.images) return;
+    for (const stack of runStacks(runs).filter((s) => s !== DEFAULT_STACK)) {
+      const say = (l: string) => process.stderr.write(`lab [${stack}]: ${l}\n`);
+      builtHere.set(stack, await ensureImage('postfix', say, stack).then((i) => i.tag, (err: unknown) => asLabError(err, 'EIMAGE')));
+    }
+  }, IMAGE_BUILD_LIMIT_MS);
+
   for (const run of runs) {
     const { entry, stack } = run;
-    const image = imageOf(stack);
     describe.concurrent(runName(run, severalStacks), () => {
+      let image: string | LabError = new LabError('EINTERNAL', 'the image was not looked up');
       let session: ScenarioSession | null = null;
       // Why the scenario's checks cannot run: its file did not load, its stack's image could not
       // be built, its lab did not start, or Postfix's start-up log shows a config error (such as
       // TLS disabled by a bad setting).
-      let cannotRun: LabError | null = entry.error ?? (typeof image === 'string' ? null : image);
+      let cannotRun: LabError | null = entry.error ?? null;
       const budget = new ScenarioBudget(entry.id, entry.scenario?.timeoutSeconds ?? DEFAULT_SCENARIO_TIMEOUT_S);
       // A start that outlives the budget still finishes in the background; it is stopped in afterAll.
       let lateStart: Promise<unknown> = Promise.resolve();
@@ -76,6 +94,8 @@ describe('catalogue', () => {
       };
 
       beforeAll(async ({}, suite) => {
+        image = imageOf(stack);
+        if (typeof image !== 'string') cannotRun ??= image;
         meta(suite.meta, {
           id: entry.id,
           title: entry.scenario?.title ?? entry.id,
