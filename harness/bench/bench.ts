@@ -1,5 +1,6 @@
 import { formatCpu, formatPeaks, ResourceSampler } from './resource-sampler.js';
-import { ensureImage, imageTags, loadRecipe } from '../engine/images.js';
+import { ensureImage, imageTags, loadRecipe, recipeForStack, recipeStacks } from '../engine/images.js';
+import { DEFAULT_STACK } from '../core/stacks.js';
 import { docker } from '../engine/docker-cli.js';
 import { loadCatalogue, loadScenario } from '../scenario/load.js';
 import { PROJECT_ROOT, SCENARIOS_DIR } from '../engine/paths.js';
@@ -16,7 +17,7 @@ import { printCliStartFigures } from './process-timing.js';
  * `npm run bench`: the lab's speed figures, printed, never asserted. Each figure is the
  * median of --rounds runs (the cold base build runs once: it takes a minute).
  */
-export async function bench(opts: { rounds: number; cold: boolean; out: (l: string) => void }): Promise<void> {
+export async function bench(opts: { rounds: number; cold: boolean; coldStacks?: boolean; out: (l: string) => void }): Promise<void> {
   const { rounds, out } = opts;
   const rows: [string, number[], string][] = [];
   const row = (name: string, xs: number[], note = '', goalMs?: number) => {
@@ -40,9 +41,30 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
     row('cold base-image build (debootstrap + import)', [ms], 'one run');
   }
 
+  if (opts.coldStacks) {
+    // Every other stack's base, cold, one after another (each is what a fresh machine builds for it).
+    const recipe = loadRecipe('postfix');
+    const { debootstrapBaseForBench } = await import('./cold-build.js');
+    for (const stack of recipeStacks(recipe).filter((s) => s !== DEFAULT_STACK)) {
+      const r = recipeForStack(recipe, stack);
+      const tmpTag = `${imageTags('postfix', r).baseTag}-bench`;
+      const [ms] = await timed(() => debootstrapBaseForBench(r, tmpTag));
+      await docker(['rmi', '-f', tmpTag]);
+      row(`cold base-image build, ${stack}`, [ms], 'one run');
+    }
+  }
+
   const cached: number[] = [];
   for (let i = 0; i < Math.max(rounds, 5); i++) cached.push((await timed(() => ensureImage('postfix')))[0]);
   row('cached image check', cached);
+  // Each other stack: its image as a run finds it (built now if it was missing: then the figure says so).
+  for (const stack of recipeStacks(loadRecipe('postfix')).filter((s) => s !== DEFAULT_STACK)) {
+    const first = await ensureImage('postfix', (l) => out(`  ${l}`), stack);
+    if (first.how !== 'cached') row(`image build, ${stack} (${first.how})`, [first.ms], 'one run');
+    const xs: number[] = [];
+    for (let i = 0; i < Math.max(rounds, 5); i++) xs.push((await timed(() => ensureImage('postfix', () => {}, stack)))[0]);
+    row(`cached image check, ${stack}`, xs);
+  }
 
   const scenario = loadScenario(path.join(SCENARIOS_DIR, 'opportunistic-25'));
   const starts: number[] = [];
@@ -93,6 +115,7 @@ export async function bench(opts: { rounds: number; cold: boolean; out: (l: stri
   const inbound = loadCatalogue(SCENARIOS_DIR)
     .filter((e) => e.scenario && !e.scenario.stacks?.length && e.scenario.nodes.every((n) => n.kind === 'client' || (n.kind === 'postfix' && !n.postfix)))
     .map((e) => e.id);
+  await timeCatalogue('one scenario on every stack (run --scenario opportunistic-25 --stack all)', ['opportunistic-25'], row, out, ['--stack', 'all'], null);
   await timeCatalogue('whole catalogue (npm run lab)', [], row, out);
   await timeCatalogue('inbound catalogue (run --scenario <inbound>)', inbound, row, out);
   await printOutboundFigures(row, out);
@@ -109,14 +132,21 @@ const CATALOGUE_GOAL_MS = 20_000;
  * One `smtp-tls-lab run` process (all scenarios, or `ids`), its wall time from outside, with
  * the resources and the machine's CPU while it ran (is it CPU-bound, and where does it go).
  */
-async function timeCatalogue(label: string, ids: readonly string[], row: (name: string, xs: number[], note?: string, goalMs?: number) => void, out: (l: string) => void): Promise<void> {
+async function timeCatalogue(
+  label: string,
+  ids: readonly string[],
+  row: (name: string, xs: number[], note?: string, goalMs?: number) => void,
+  out: (l: string) => void,
+  extraArgs: readonly string[] = [],
+  goalMs: number | null = CATALOGUE_GOAL_MS,
+): Promise<void> {
   const { spawn } = await import('node:child_process');
   const os = await import('node:os');
   const fs = await import('node:fs');
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtp-tls-lab-bench-'));
   try {
     const sampler = new ResourceSampler().start();
-    const args = ['run', ...(ids.length ? ['--scenario', ids.join(',')] : []), '--report-dir', reportDir];
+    const args = ['run', ...(ids.length ? ['--scenario', ids.join(',')] : []), ...extraArgs, '--report-dir', reportDir];
     const [ms, status] = await timed(
       () =>
         new Promise<number | null>((resolve) => {
@@ -125,7 +155,7 @@ async function timeCatalogue(label: string, ids: readonly string[], row: (name: 
     );
     const peaks = await sampler.stop();
     const report = JSON.parse(fs.readFileSync(path.join(reportDir, 'latest', 'report.json'), 'utf8')) as { scenarios: unknown[]; summary: { checks: Record<string, number> } };
-    row(label, [ms], `whole process; ${report.scenarios.length} scenarios, ${Object.values(report.summary.checks).reduce((a, b) => a + b, 0)} checks, exit ${status}`, CATALOGUE_GOAL_MS);
+    row(label, [ms], `whole process; ${report.scenarios.length} scenarios, ${Object.values(report.summary.checks).reduce((a, b) => a + b, 0)} checks, exit ${status}`, goalMs ?? undefined);
     out(`    during it: ${formatPeaks(peaks)}`);
     out(`    ${formatCpu(peaks.cpu)}`);
   } catch (err) {

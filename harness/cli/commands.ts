@@ -149,10 +149,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'bench',
-    summary: 'Print speed figures (medians): cold base build, cached image check, start to ready, one handshake, a whole scenario (npm run bench).',
+    summary: 'Print speed figures (medians) beside their goals: CLI start, cold base build, cached image check per stack, start to ready, one handshake, a whole scenario, one scenario on every stack, the catalogues (npm run bench).',
     flags: [
       { name: 'rounds', value: 'N', help: 'rounds per figure (default 5)' },
       { name: 'skip-cold', value: null, help: 'skip the cold base-image build (about a minute)' },
+      { name: 'cold-stacks', value: null, help: 'also build every stack\'s base cold, one after another (several minutes)' },
       { name: 'help', value: null, help: 'show this help' },
     ],
   },

@@ -144,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
       process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
       const { bench } = await import('../bench/bench.js');
       try {
-        await bench({ rounds, cold: !flags['skip-cold'], out: (l) => process.stdout.write(`${l}\n`) });
+        await bench({ rounds, cold: !flags['skip-cold'], coldStacks: Boolean(flags['cold-stacks']), out: (l) => process.stdout.write(`${l}\n`) });
       } finally {
         await removeLabObjects('run');
       }
