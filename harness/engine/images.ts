@@ -169,7 +169,7 @@ async function imageExists(tag: string): Promise<boolean> {
 /**
  * Make sure the image for containers/<name> on `stack` exists, building what is missing. The
  * base's hash covers the stack's suite, so every stack has its own tags; the lock is per
- * stack too, but builds of several stacks are best run one after another (2 cores).
+ * stack too, so builds of several stacks may run side by side (runner/stack-images.ts runs two at once).
  */
 export async function ensureImage(name: string, log: (line: string) => void = () => {}, stack: StackName = DEFAULT_STACK): Promise<ImageRef> {
   const started = Date.now();

@@ -1,6 +1,5 @@
 import { LabError, asLabError } from '../core/errors.js';
 import { ensureEngine } from '../engine/engine.js';
-import { ensureImage } from '../engine/images.js';
 import { RUN_ID } from '../engine/labels.js';
 import { loadCatalogue } from '../scenario/load.js';
 import { buildReport } from '../report/build-report.js';
@@ -13,6 +12,7 @@ import { DEFAULT_STACK, type StackName } from '../core/stacks.js';
 import { catalogueRuns, runStacks, type CatalogueRun, type CatalogueSelection, type StackImage } from './selection.js';
 import StackProgressReporter from './stack-progress-reporter.js';
 import { runVitest } from './vitest-session.js';
+import { stackImages, stackSayPrefix } from './stack-images.js';
 
 export const CATALOGUE_TEST = 'harness/tests/lab/catalogue.test.ts';
 
@@ -50,7 +50,11 @@ export async function runLab(o: LabRunOptions): Promise<number> {
     o.out(`${runs.length} scenario(s) not run: the lab could not start (${e.code})`);
     return code;
   }
-  const images = await stackImages(stacks, o);
+  const images = await stackImages(
+    stacks,
+    (stack, l) => o.say(`${stackSayPrefix(stack, stacks)}${l}`),
+    (stack, e) => o.sayError(new LabError(e.code, `stack ${stack}: ${e.message}`, { stage: e.stage, ...(e.detail !== undefined ? { detail: e.detail } : {}) })),
+  );
   const failed = stacks.filter((s) => images[s]?.error);
   if (failed.length === stacks.length) {
     // No image at all: nothing to hand to vitest.
@@ -78,25 +82,6 @@ export async function runLab(o: LabRunOptions): Promise<number> {
 function stackErrorLine(stack: StackName, stacks: readonly StackName[], e: LabError): string {
   const prefix = stacks.length === 1 && stack === DEFAULT_STACK ? '' : `stack ${stack}: image not built: `;
   return `${prefix}${e.code}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`;
-}
-
-/**
- * The image of every stack the run needs, built one after another (the builds are CPU-bound).
- * A stack whose image cannot be built is recorded with its error, and the other stacks run.
- */
-async function stackImages(stacks: readonly StackName[], o: LabRunOptions): Promise<Partial<Record<StackName, StackImage>>> {
-  const images: Partial<Record<StackName, StackImage>> = {};
-  for (const stack of stacks) {
-    try {
-      const say = (l: string) => o.say(stacks.length === 1 && stack === DEFAULT_STACK ? `lab: ${l}` : `lab [${stack}]: ${l}`);
-      images[stack] = { tag: (await ensureImage('postfix', say, stack)).tag };
-    } catch (err) {
-      const e = asLabError(err, 'EIMAGE');
-      o.sayError(new LabError(e.code, `stack ${stack}: ${e.message}`, { stage: e.stage, ...(e.detail !== undefined ? { detail: e.detail } : {}) }));
-      images[stack] = { error: e.toRecord() };
-    }
-  }
-  return images;
 }
 
 function imageError(i: StackImage): LabError {

@@ -21,7 +21,7 @@ import type { ScenarioMeta } from '../../runner/task-meta.js';
 import { DEFAULT_SCENARIO_TIMEOUT_S, loadCatalogue } from '../../scenario/load.js';
 import { LabError, asLabError } from '../../core/errors.js';
 import { readStackVersions } from '../../lab/stack-versions.js';
-import { ensureImage } from '../../engine/images.js';
+import { stackImages } from '../../runner/stack-images.js';
 import { DEFAULT_STACK, type StackName } from '../../core/stacks.js';
 import { withTimeout } from '../../core/timeouts.js';
 import { loadProfile } from '../../check/profiles.js';
@@ -69,9 +69,11 @@ function imageOf(stack: StackName): string | LabError {
 describe('catalogue', () => {
   beforeAll(async () => {
     if (selection.images) return;
-    for (const stack of runStacks(runs).filter((s) => s !== DEFAULT_STACK)) {
-      const say = (l: string) => process.stderr.write(`lab [${stack}]: ${l}\n`);
-      builtHere.set(stack, await ensureImage('postfix', say, stack).then((i) => i.tag, (err: unknown) => asLabError(err, 'EIMAGE')));
+    const others = runStacks(runs).filter((s) => s !== DEFAULT_STACK);
+    const images = await stackImages(others, (stack, l) => process.stderr.write(`lab [${stack}]: ${l}\n`));
+    for (const stack of others) {
+      const i = images[stack];
+      builtHere.set(stack, i?.tag ?? new LabError(i?.error?.code ?? 'EIMAGE', i?.error?.message ?? `no image of stack ${stack}`, { stage: i?.error?.stage ?? null, ...(i?.error?.detail !== undefined ? { detail: i.error.detail } : {}) }));
     }
   }, IMAGE_BUILD_LIMIT_MS);
 
