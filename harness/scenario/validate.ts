@@ -103,3 +103,26 @@ export class Reader {
     return this.value;
   }
 }
+
+/**
+ * A record read with some of its keys taken from another record (`over`), for a variant of it:
+ * a check as one stack's byStack entry changes it. A replaced key's problems name its path in
+ * `over` (checks[2].byStack.trixie.expect…), the others their path in `base`.
+ */
+export class OverlayReader extends Reader {
+  constructor(
+    private readonly base: Reader,
+    private readonly over: Reader,
+    private readonly keys: readonly string[],
+    drop: readonly string[] = [],
+  ) {
+    const merged = { ...(base.value as Record<string, unknown>) };
+    for (const k of drop) delete merged[k];
+    for (const k of keys) merged[k] = (over.value as Record<string, unknown>)[k];
+    super(base.file, merged, over.path);
+  }
+
+  override field(key: string): Reader {
+    return this.keys.includes(key) ? this.over.field(key) : this.base.field(key);
+  }
+}

@@ -4,6 +4,7 @@ import type { TlsMode } from '../../tls/observation.js';
 import { LOG_EVENT_SHAPES, LOG_EVENT_TYPES, type PostfixLogEventType } from '../../postfix/log-parser.js';
 import { Found, ScenarioFileError, type Reader } from '../../scenario/validate.js';
 import { parseMatcher, type Matcher } from '../matchers.js';
+import type { StackName } from '../../core/stacks.js';
 
 /** The kinds of check a scenario can hold; each is a small module with its own schema and runner. */
 export type CheckKindName = 'client-handshake' | 'enumeration' | 'offer-only' | 'startup-log' | 'delivery';
@@ -19,6 +20,47 @@ export interface CheckCommon {
   readonly configSays: string;
   /** master.cf inet service the check talks to (smtp, submission, smtps, or a port). */
   readonly service: string;
+  /**
+   * Where the server really behaves differently on another stack: per stack, the check as it
+   * applies there (the kind's own keys of the entry replace the check's, read and validated as
+   * the check is) and why. A stack without an entry uses the check as written.
+   */
+  readonly byStack?: Readonly<Partial<Record<StackName, StackExpectation>>>;
+}
+
+/** One stack's entry of a check's `byStack`: what it replaces, the check as it applies on that stack, and why. */
+export interface StackExpectation {
+  /** Required: the server difference that makes this stack's expectation differ. */
+  readonly why: string;
+  /** The kind's keys the entry replaces (expect, serverLog, enumerate …), in the file's order. */
+  readonly keys: readonly string[];
+  /** The check with those keys replaced (same id, kind and service; no byStack of its own). */
+  readonly check: CheckCommon;
+}
+
+/** What a check result records of the expectation it was judged by, when its check has a byStack. */
+export interface AppliedExpectation {
+  readonly stack: string;
+  /** 'byStack': the stack's own entry; 'default': the check as written (the entry's stacks are elsewhere). */
+  readonly from: 'byStack' | 'default';
+  /** The entry's why ('' for the default). */
+  readonly why: string;
+  /** The keys the entry replaced ([] for the default). */
+  readonly keys: readonly string[];
+  /** Every stack the check has an entry for. */
+  readonly byStack: readonly string[];
+}
+
+/**
+ * The check as it applies on `stack`, and which expectation that is (null for a check without
+ * byStack: nothing to record). Generic over kinds: a variant is a whole check of the same kind.
+ */
+export function checkForStack<S extends CheckCommon>(check: S, stack: string): { readonly check: S; readonly expectation: AppliedExpectation | null } {
+  if (!check.byStack) return { check, expectation: null };
+  const stacks = Object.keys(check.byStack);
+  const entry = check.byStack[stack as StackName];
+  if (!entry) return { check, expectation: { stack, from: 'default', why: '', keys: [], byStack: stacks } };
+  return { check: entry.check as S, expectation: { stack, from: 'byStack', why: entry.why, keys: entry.keys, byStack: stacks } };
 }
 
 export const COMMON_KEYS = ['kind', 'id', 'title', 'why', 'configSays', 'service'] as const;
