@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { forHtml as h } from '../core/escape.js';
 import { ladderSteps, logEventsOf, negotiatedRows, showValue, type LadderStep } from './observation-view.js';
 import type { CheckResult, CheckStatus, LogEvent, Report, ScenarioReport } from './types.js';
+import { expectationOf, passCounts, stackMatrix, type StackMatrix } from './stack-matrix.js';
 
 type Observation = CheckResult['observations'][number];
 
@@ -63,6 +64,10 @@ dl.about{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:
 .lv{display:inline-block;margin:1px;padding:0 5px;border-radius:3px;font:11px/1.5 ui-monospace,Menlo,Consolas,monospace}
 .lv-good{background:#15803d;color:#fff}.lv-sufficient{background:#bbf7d0;color:#14532d}.lv-phase-out{background:#fde68a;color:#78350f}
 .lv-insufficient{background:#b91c1c;color:#fff}.lv-unrated{background:#e5e7eb;color:#374151}
+table.stacks td,table.stacks th{white-space:nowrap}
+a.stack-cell{display:inline-block;padding:1px 8px;border-radius:3px;font-size:12px;text-decoration:none;color:#fff}
+a.stack-cell.st-pass{background:var(--pass)}a.stack-cell.st-fail{background:var(--fail)}a.stack-cell.st-error{background:#ea580c}a.stack-cell.st-inconclusive{background:#9ca3af}
+.bystack{display:inline-block;margin-left:4px;padding:0 5px;border:1px dashed #6b7280;border-radius:3px;font-size:11px;color:#374151}
 `;
 
 const SCRIPT = `(function () {
@@ -97,6 +102,9 @@ export function renderHtml(report: Report): string {
   const c = report.summary.checks;
   const csp = `default-src 'none'; style-src 'sha256-${sha256(CSS)}'; script-src 'sha256-${sha256(SCRIPT)}'; img-src data:; base-uri 'none'; form-action 'none'`;
   const counts: Record<CheckStatus, number> = { pass: c.pass, fail: c.fail, inconclusive: c.inconclusive, error: c.error };
+  const matrix = stackMatrix(report);
+  // With several stacks an id names several entries: each is named with its stack.
+  const name = (s: ScenarioReport) => (matrix && s.stack ? `${s.id} [${s.stack.name}]` : s.id);
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -114,14 +122,15 @@ export function renderHtml(report: Report): string {
     `<p class="meta">run <span class="mono">${h(report.run.id)}</span>, ${h(report.run.startedAt)}, ${(report.run.durationMs / 1000).toFixed(1)} s; ${report.scenarios.length} scenario(s), ${c.pass + c.fail + c.inconclusive + c.error} check(s): ${c.pass} pass, ${c.fail} fail, ${c.inconclusive} inconclusive, ${c.error} error; image <span class="mono">${h(report.run.postfixImage ?? 'none')}</span>, node ${h(report.run.node)}</p>`,
     '</header>',
     ...(report.infrastructureErrors.length ? ['<section id="infrastructure"><h2>Infrastructure errors</h2><ul>', ...report.infrastructureErrors.map((e) => `<li><pre>${h(e)}</pre></li>`), '</ul></section>'] : []),
+    ...stackSection(matrix),
     '<section id="matrix">',
     '<h2>Scenarios × checks</h2>',
     `<fieldset id="filter"><legend>Show</legend>${STATUSES.map((s) => `<label><input type="checkbox" data-filter="${s}" checked> <span class="badge st-${s}">${s}</span> ${counts[s]}</label>`).join('')}</fieldset>`,
     '<table class="matrix"><tbody>',
-    ...report.scenarios.map((s, i) => `<tr><th scope="row"><a href="#s-${i}">${h(s.id)}</a> <span class="badge st-${s.status}">${s.status}</span></th><td>${s.checks.map((ch, j) => `<a class="cell st-${ch.status}" href="#c-${i}-${j}" data-status="${ch.status}" title="${h(`${ch.id}: ${ch.status}: ${ch.message}`)}">${h(ch.id)}</a>`).join('')}</td></tr>`),
+    ...report.scenarios.map((s, i) => `<tr><th scope="row"><a href="#s-${i}">${h(name(s))}</a> <span class="badge st-${s.status}">${s.status}</span></th><td>${s.checks.map((ch, j) => `<a class="cell st-${ch.status}" href="#c-${i}-${j}" data-status="${ch.status}" title="${h(`${ch.id}: ${ch.status}: ${ch.message}`)}">${h(ch.id)}</a>`).join('')}</td></tr>`),
     '</tbody></table>',
     '</section>',
-    ...report.scenarios.flatMap((s, i) => scenarioSection(s, i)),
+    ...report.scenarios.flatMap((s, i) => scenarioSection(s, i, name(s))),
     `<script>${SCRIPT}</script>`,
     '</body>',
     '</html>',
@@ -129,10 +138,43 @@ export function renderHtml(report: Report): string {
   ].join('\n');
 }
 
-function scenarioSection(s: ScenarioReport, i: number): string[] {
+/**
+ * Scenario × stack (a run over several stacks): per scenario and stack the entry's status and
+ * checks passed/not passed, linking to its section, and how many of its checks were judged by
+ * their stack's own byStack expectation (each named, with why, in the cell's title).
+ */
+function stackSection(m: StackMatrix | null): string[] {
+  if (!m) return [];
+  const versions = (stack: string) => {
+    const s = m.rows.flatMap((r) => r.cells).find((c) => c && c.scenario.stack?.name === stack && c.scenario.stack.postfix)?.scenario.stack;
+    return s ? `<br><span class="muted">Postfix ${h(s.postfix ?? '?')}, ${h((s.openssl ?? '?').replace(/ \(Library:.*\)$/, ''))}</span>` : '';
+  };
+  return [
+    '<section id="stacks">',
+    '<h2>Scenarios × stacks</h2>',
+    '<p class="muted">Each cell: the entry\'s status and checks passed / not passed. <span class="bystack">byStack N</span>: N of its checks were judged by that stack\'s own expectation (hover for which and why); every other check by the expectation as written.</p>',
+    `<table class="grid stacks"><thead><tr><th>scenario</th>${m.stacks.map((st) => `<th>${h(st)}${versions(st)}</th>`).join('')}</tr></thead><tbody>`,
+    ...m.rows.map(
+      (r) =>
+        `<tr><th scope="row">${h(r.id)}</th>${r.cells
+          .map((c) => {
+            if (!c) return '<td class="muted">not run</td>';
+            const n = passCounts(c.scenario);
+            const by = c.byStack.length ? `<span class="bystack" title="${h(c.byStack.map((b) => `${b.check}: ${b.why}`).join('\n'))}">byStack ${c.byStack.length}</span>` : '';
+            return `<td><a class="stack-cell st-${c.scenario.status}" href="#s-${c.index}" data-status="${c.scenario.status}">${c.scenario.status} ${n.pass}/${n.notPass}</a>${by}</td>`;
+          })
+          .join('')}</tr>`,
+    ),
+    '</tbody></table>',
+    '</section>',
+  ];
+}
+
+function scenarioSection(s: ScenarioReport, i: number, name: string = s.id): string[] {
   const out = [
     `<section class="scenario" id="s-${i}">`,
-    `<h2>${h(s.id)} <span class="badge st-${s.status}">${s.status}</span></h2>`,
+    `<h2>${h(name)} <span class="badge st-${s.status}">${s.status}</span></h2>`,
+    ...(s.stack?.postfix || s.stack?.openssl ? [`<p class="muted">stack ${h(s.stack.name)}: Postfix ${h(s.stack.postfix ?? '?')}, ${h(s.stack.openssl ?? '?')}</p>`] : []),
     `<p>${h(s.title)}${s.seeds.length ? ` <span class="muted">(seeds ${h(s.seeds.join(', '))})</span>` : ''}${s.startupMs === null ? '' : ` <span class="muted">Postfix ready in ${(s.startupMs / 1000).toFixed(1)} s</span>`}</p>`,
   ];
   // A scenario's summary: one paragraph for the catalogue, the overlay (one change a line) for `check`.
@@ -211,6 +253,7 @@ function checkDetails(c: CheckResult, i: number, j: number): string[] {
     `<dt>title</dt><dd>${h(c.title)}</dd>`,
     ...(c.why ? [`<dt>why</dt><dd>${h(c.why)}</dd>`] : []),
     ...(c.configSays ? [`<dt>config says</dt><dd class="mono">${h(c.configSays)}</dd>`] : []),
+    ...expectationLine(c),
     `<dt>took</dt><dd>${c.durationMs} ms</dd>`,
     '</dl>',
   ];
@@ -224,6 +267,15 @@ function checkDetails(c: CheckResult, i: number, j: number): string[] {
   if (c.observations.length === 0 && c.logEvents.length) out.push('<div class="log"><h4>Postfix log</h4>', logList(c.logEvents), '</div>');
   out.push('</details>');
   return out;
+}
+
+/** Which expectation judged the check, when it has one per stack (byStack). */
+function expectationLine(c: CheckResult): string[] {
+  const e = expectationOf(c);
+  if (!e) return [];
+  return e.from === 'byStack'
+    ? [`<dt>expectation</dt><dd><span class="bystack">byStack ${h(e.stack)}</span> ${h(e.keys.join(', '))} as on ${h(e.stack)}: ${h(e.why)}</dd>`]
+    : [`<dt>expectation</dt><dd>as written (the check has its own expectation on ${h(e.byStack.join(', '))}, not on ${h(e.stack)})</dd>`];
 }
 
 /** The summary line's message: the start of it (the whole message is the first line of the details). */
@@ -241,7 +293,8 @@ function tlsSurface(surface: Readonly<Record<string, unknown>>): string[] {
     out.push(`<h4>Accepted ${h(String(e.protocol))} suites found by probe: ${e.accepted.length}, ${order}${typeof e.connections === 'number' ? `, ${e.connections} connections` : ''}</h4>`);
     out.push(e.accepted.length ? `<ol class="mono">${e.accepted.map((x) => `<li>${h(String(x))}</li>`).join('')}</ol>` : '<p class="muted">none</p>');
   }
-  const rest = Object.fromEntries(Object.entries(surface).filter(([k]) => !(k === 'enumeration' && out.length)));
+  // The applied expectation is shown with the check's about lines (expectationLine).
+  const rest = Object.fromEntries(Object.entries(surface).filter(([k]) => !(k === 'enumeration' && out.length) && k !== 'expectation'));
   if (Object.keys(rest).length) out.push('<h4>TLS surface</h4>', `<pre>${h(JSON.stringify(rest, null, 1))}</pre>`);
   return out;
 }

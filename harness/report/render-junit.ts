@@ -1,6 +1,7 @@
 import { forHtml } from '../core/escape.js';
 import { showValue } from './observation-view.js';
 import type { CheckResult, Report, ScenarioReport } from './types.js';
+import { expectationOf, reportStacks } from './stack-matrix.js';
 
 /**
  * junit.xml: one <testsuite> per scenario and one <testcase> per check (classname = the
@@ -23,7 +24,7 @@ export function renderJunit(report: Report): string {
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="smtp-tls-lab run ${attr(report.run.id)}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}" skipped="${totals.skipped}" time="${seconds(report.run.durationMs)}" timestamp="${attr(report.run.startedAt)}">`,
-    ...report.scenarios.flatMap((s, i) => suite(s, i, report.run.startedAt)),
+    ...report.scenarios.flatMap((s, i) => suite(s, i, report.run.startedAt, reportStacks(report).length > 1)),
   ];
   if (infra.length > 0) {
     out.push(`  <testsuite name="infrastructure" id="${report.scenarios.length}" tests="${infra.length}" failures="0" errors="${infra.length}" skipped="0" time="0">`);
@@ -36,21 +37,27 @@ export function renderJunit(report: Report): string {
   return out.join('\n');
 }
 
-function suite(s: ScenarioReport, index: number, timestamp: string): string[] {
+/**
+ * With several stacks, one id names several entries: each suite and testcase is named with its
+ * stack ("sni [trixie]", "sni-mail-a [trixie]"), so a CI view keeps them apart; one stack reads as before.
+ */
+function suite(s: ScenarioReport, index: number, timestamp: string, severalStacks = false): string[] {
+  const tag = severalStacks && s.stack ? ` [${s.stack.name}]` : '';
   const n = (st: CheckResult['status']) => s.checks.filter((c) => c.status === st).length;
   const time = s.checks.reduce((ms, c) => ms + c.durationMs, s.startupMs ?? 0);
   const lines = [
-    `  <testsuite name="${attr(s.id)}" id="${index}" tests="${s.checks.length}" failures="${n('fail')}" errors="${n('error')}" skipped="${n('inconclusive')}" time="${seconds(time)}" timestamp="${attr(timestamp)}">`,
+    `  <testsuite name="${attr(s.id + tag)}" id="${index}" tests="${s.checks.length}" failures="${n('fail')}" errors="${n('error')}" skipped="${n('inconclusive')}" time="${seconds(time)}" timestamp="${attr(timestamp)}">`,
     '    <properties>',
     `      <property name="title" value="${attr(s.title)}"/>`,
     `      <property name="status" value="${attr(s.status)}"/>`,
     `      <property name="seeds" value="${attr(s.seeds.join(', '))}"/>`,
     ...(s.startupMs === null ? [] : [`      <property name="postfix.startupMs" value="${s.startupMs}"/>`]),
+    ...(tag ? [`      <property name="stack" value="${attr(s.stack!.name)}"/>`, `      <property name="stack.postfix" value="${attr(s.stack!.postfix ?? '')}"/>`, `      <property name="stack.openssl" value="${attr(s.stack!.openssl ?? '')}"/>`] : []),
     ...(s.error ? [`      <property name="error" value="${attr(`${s.error.code}: ${s.error.message}`)}"/>`] : []),
     ...s.findings.filter((f) => !f.expected).map((f) => `      <property name="postfix.unexpectedWarning" value="${attr(f.text)}"/>`),
     '    </properties>',
   ];
-  for (const c of s.checks) lines.push(...testcase(s, c));
+  for (const c of s.checks) lines.push(...testcase(s, c, tag));
   // A scenario that failed before it had any check (a broken file) still shows as an error.
   if (s.checks.length === 0 && s.error) {
     lines[0] = lines[0]!.replace('tests="0"', 'tests="1"').replace('errors="0"', 'errors="1"');
@@ -60,12 +67,14 @@ function suite(s: ScenarioReport, index: number, timestamp: string): string[] {
   return lines;
 }
 
-function testcase(s: ScenarioReport, c: CheckResult): string[] {
-  const open = `    <testcase name="${attr(c.id)}" classname="${attr(s.id)}" time="${seconds(c.durationMs)}">`;
-  const about = [c.title, c.configSays ? `config says: ${c.configSays}` : ''].filter(Boolean).join('\n');
+function testcase(s: ScenarioReport, c: CheckResult, tag = ''): string[] {
+  const open = `    <testcase name="${attr(c.id + tag)}" classname="${attr(s.id + tag)}" time="${seconds(c.durationMs)}">`;
+  const e = expectationOf(c);
+  const expectation = e?.from === 'byStack' ? `expectation of ${e.stack} (byStack: ${e.keys.join(', ')}): ${e.why}` : '';
+  const about = [c.title, c.configSays ? `config says: ${c.configSays}` : '', expectation].filter(Boolean).join('\n');
   switch (c.status) {
     case 'pass':
-      return [`    <testcase name="${attr(c.id)}" classname="${attr(s.id)}" time="${seconds(c.durationMs)}"/>`];
+      return [`    <testcase name="${attr(c.id + tag)}" classname="${attr(s.id + tag)}" time="${seconds(c.durationMs)}"/>`];
     case 'fail': {
       const failing = c.assertions.filter((a) => !a.ok).map((a) => `${a.subject} ${a.path}\n  expected: ${showValue(a.expected)}\n  observed: ${showValue(a.observed)}`);
       return [open, `      <failure message="${attr(c.message)}" type="fail">${text([about, ...failing].join('\n\n'))}</failure>`, '    </testcase>'];
