@@ -1,3 +1,4 @@
+import type { AppliedExpectation } from '../../checks/kinds/spec-common.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,6 +64,7 @@ const MODEL_FIELDS: readonly [string, (s: Record<string, any>) => any, readonly 
   ['unjudged', (s) => s.$defs.check.properties.unjudged.items, fieldsOf<Unjudged>()(['subject', 'error'])],
   ['notComparable', (s) => s.$defs.check.properties.notComparable.items, fieldsOf<NotComparable>()(['path', 'observed'])],
   ['labError', (s) => s.$defs.labError, fieldsOf<LabErrorRecord>()(['code', 'stage', 'message', 'detail'])],
+  ['appliedExpectation', (s) => s.$defs.appliedExpectation, fieldsOf<AppliedExpectation>()(['stack', 'from', 'why', 'keys', 'byStack'])],
 ];
 
 /** Every value of a union of literals, held to the union by the compiler (a value added to the type and not here does not compile). */
