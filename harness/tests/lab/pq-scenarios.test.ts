@@ -51,7 +51,7 @@ async function runAll(scenario: Scenario, image: string) {
 
 describe('post-quantum scenarios on their own stack', () => {
   it('there are pq scenarios, each naming its stacks', () => {
-    expect(PQ_IDS).toEqual(expect.arrayContaining(['pq-hybrid-sid', 'pq-hybrid-trixie', 'pq-outbound-trixie']));
+    expect(PQ_IDS).toEqual(expect.arrayContaining(['pq-hybrid-sid', 'pq-hybrid-trixie', 'pq-outbound-sid', 'pq-outbound-trixie']));
     for (const id of PQ_IDS) expect(loadScenario(path.join(SCENARIOS_DIR, id)).stacks?.length, id).toBeGreaterThan(0);
   });
 
