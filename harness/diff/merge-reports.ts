@@ -2,6 +2,7 @@ import { LabError } from '../core/errors.js';
 import { buildReport } from '../report/build-report.js';
 import type { Report, ScenarioRecord } from '../report/types.js';
 import type { LoadedReport } from './read-report.js';
+import { byIdThenStack, entryKey } from './report-diff.js';
 
 /**
  * Join the reports of `run --shard i/n` jobs into one report, as if one run had run them all:
@@ -12,12 +13,14 @@ import type { LoadedReport } from './read-report.js';
  */
 export function mergeReports(inputs: readonly LoadedReport[], runId: string): Report {
   if (inputs.length === 0) throw new LabError('EUSAGE', 'merge: no report given', { detail: 'remedy: smtp-tls-lab merge SHARD1/report.json SHARD2/report.json … [--out DIR]' });
+  // An entry is a (scenario, stack): a multi-stack shard holds each of its ids once per stack.
   const owner = new Map<string, string>();
   for (const { file, report } of inputs) {
     for (const s of report.scenarios) {
-      const first = owner.get(s.id);
-      if (first !== undefined) throw new LabError('EUSAGE', `merge: ${file} and ${first} both hold scenario '${s.id}'`, { detail: 'remedy: merge the reports of one sharded run (run --shard i/n with the same n and the same selection), each shard once' });
-      owner.set(s.id, file);
+      const first = owner.get(entryKey(s));
+      const what = s.stack ? `scenario '${s.id}' on stack ${s.stack.name}` : `scenario '${s.id}'`;
+      if (first !== undefined) throw new LabError('EUSAGE', `merge: ${file} and ${first} both hold ${what}`, { detail: 'remedy: merge the reports of one sharded run (run --shard i/n with the same n and the same selection), each shard once' });
+      owner.set(entryKey(s), file);
     }
   }
   const images = [...new Set(inputs.map((i) => i.report.run.postfixImage).filter((x): x is string => x !== null))];
@@ -29,7 +32,8 @@ export function mergeReports(inputs: readonly LoadedReport[], runId: string): Re
   const records: ScenarioRecord[] = inputs
     .flatMap((i) => i.report.scenarios)
     .map(({ status: _status, ...record }) => record)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // By id, then by stack in the order of the stacks (bullseye … sid), as one run lists them.
+    .sort(byIdThenStack);
   const times = (k: 'startedAt' | 'finishedAt') => inputs.map((i) => Date.parse(i.report.run[k]));
   return buildReport({
     runId,

@@ -10,7 +10,7 @@ function scenarioLines(s: ScenarioDiff): string[] {
   const listed = s.changes.filter((c) => c.kind !== 'info');
   const info = s.changes.length - listed.length;
   const status = `${s.before ?? 'absent'} → ${s.after ?? 'absent'}`;
-  const lines = [`scenario ${forTerminal(s.id)} (${status})${listed.length ? '' : ': no change'}`];
+  const lines = [`scenario ${forTerminal(s.label)} (${status})${listed.length ? '' : ': no change'}`];
   const ports = [...new Set(listed.map((c) => c.port))];
   for (const port of ports) {
     lines.push(`  ${port === null ? 'port not in the report (enumeration, start-up)' : `port ${port}`}`);
@@ -29,7 +29,7 @@ export function renderDiffText(d: ReportDiff): string {
   const changed = d.scenarios.filter((s) => s.changes.some((c) => c.kind !== 'info'));
   for (const s of changed) lines.push(...scenarioLines(s), '');
   const same = d.scenarios.length - changed.length;
-  if (same) lines.push(`${same} scenario(s) without change${changed.length ? '' : ` (${d.scenarios.map((s) => forTerminal(s.id)).join(', ')})`}`);
+  if (same) lines.push(`${same} scenario(s) without change${changed.length ? '' : ` (${d.scenarios.map((s) => forTerminal(s.label)).join(', ')})`}`);
   const n = d.counts;
   lines.push(`${n.regression} regression(s), ${n.improvement} improvement(s), ${n.change} other change(s)${n.info ? `; ${n.info} fresh certificate fingerprint(s) not listed` : ''}`);
   return `${lines.join('\n')}\n`;

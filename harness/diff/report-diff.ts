@@ -1,4 +1,5 @@
 import { deepFreeze } from '../core/freeze.js';
+import { DEFAULT_STACK, STACK_NAMES } from '../core/stacks.js';
 import type { CheckResult, CheckStatus, Counts, ExitCode, Report, ScenarioReport } from '../report/types.js';
 import type { TlsObservation } from '../tls/observation.js';
 
@@ -39,6 +40,7 @@ export type Aspect =
   | 'hello';
 
 export interface Change {
+  /** The scenario's id, with its stack when the reports hold several stacks ("sni [trixie]"). */
   readonly scenario: string;
   /** The TCP port(s) the check's clients connected to, as the report shows them; null when the report holds none (enumeration, startup-log). */
   readonly port: string | null;
@@ -55,6 +57,10 @@ export interface Change {
 
 export interface ScenarioDiff {
   readonly id: string;
+  /** The stack of the entries compared (a report's entry is keyed by id and stack); 'bookworm' for a report from before stacks. */
+  readonly stack: string;
+  /** How renderers name it: the id, with the stack when the reports hold several stacks. */
+  readonly label: string;
   readonly title: string;
   /** The scenario's status in each run; null when the run does not have it. */
   readonly before: ScenarioReport['status'] | null;
@@ -274,21 +280,39 @@ function checkChanges(scenario: string, b: CheckResult | undefined, a: CheckResu
   return out;
 }
 
-function scenarioDiff(b: ScenarioReport | undefined, a: ScenarioReport | undefined): ScenarioDiff {
+/**
+ * A report entry's key: its id and its stack. A run over several stacks has one entry per
+ * (scenario, stack); a report from before stacks (no `stack`) ran on bookworm, so its keys are
+ * those of a bookworm run and single-stack reports pair exactly as before.
+ */
+export const entryKey = (s: Pick<ScenarioReport, 'id' | 'stack'>): string => `${s.id}\0${stackOf(s)}`;
+const stackOf = (s: Pick<ScenarioReport, 'stack'>): string => s.stack?.name ?? DEFAULT_STACK;
+/** Entries in a run's order: by id, then by stack as the stacks are listed (bullseye … sid). */
+export function byIdThenStack(a: Pick<ScenarioReport, 'id' | 'stack'>, b: Pick<ScenarioReport, 'id' | 'stack'>): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  const rank = (x: Pick<ScenarioReport, 'stack'>) => ((STACK_NAMES as readonly string[]).indexOf(stackOf(x)) + STACK_NAMES.length + 1) % (STACK_NAMES.length + 1);
+  return rank(a) - rank(b) || (stackOf(a) < stackOf(b) ? -1 : stackOf(a) > stackOf(b) ? 1 : 0);
+}
+
+function scenarioDiff(b: ScenarioReport | undefined, a: ScenarioReport | undefined, severalStacks: boolean): ScenarioDiff {
   const s = (a ?? b)!;
+  const label = severalStacks ? `${s.id} [${stackOf(s)}]` : s.id;
   const changes: Change[] = [];
   if (!b || !a) {
-    changes.push({ scenario: s.id, port: null, check: null, clients: [], aspect: 'scenario', before: b ? b.status : 'absent', after: a ? a.status : 'absent', kind: 'change', why: a ? 'a scenario only HEAD ran' : 'a scenario only BASE ran' });
+    changes.push({ scenario: label, port: null, check: null, clients: [], aspect: 'scenario', before: b ? b.status : 'absent', after: a ? a.status : 'absent', kind: 'change', why: a ? 'a scenario only HEAD ran' : 'a scenario only BASE ran' });
   }
   const ids = [...new Set([...(b?.checks ?? []), ...(a?.checks ?? [])].map((c) => c.id))];
-  for (const id of ids) changes.push(...checkChanges(s.id, b?.checks.find((c) => c.id === id), a?.checks.find((c) => c.id === id)));
-  return { id: s.id, title: s.title, before: b?.status ?? null, after: a?.status ?? null, changes };
+  for (const id of ids) changes.push(...checkChanges(label, b?.checks.find((c) => c.id === id), a?.checks.find((c) => c.id === id)));
+  return { id: s.id, stack: stackOf(s), label, title: s.title, before: b?.status ?? null, after: a?.status ?? null, changes };
 }
 
 /** Compare two reports (already read and checked to be reports). Pure: the same two inputs give the same record. */
 export function diffReports(base: { file: string; report: Report }, head: { file: string; report: Report }): ReportDiff {
-  const ids = [...new Set([...base.report.scenarios, ...head.report.scenarios].map((s) => s.id))].sort();
-  const scenarios = ids.map((id) => scenarioDiff(base.report.scenarios.find((s) => s.id === id), head.report.scenarios.find((s) => s.id === id)));
+  // Entries are paired by id and stack: a multi-stack report holds one id several times.
+  const all = [...base.report.scenarios, ...head.report.scenarios];
+  const keys = [...new Map([...all].sort(byIdThenStack).map((s) => [entryKey(s), s])).keys()];
+  const severalStacks = new Set(all.map(stackOf)).size > 1;
+  const scenarios = keys.map((k) => scenarioDiff(base.report.scenarios.find((s) => entryKey(s) === k), head.report.scenarios.find((s) => entryKey(s) === k), severalStacks));
   const counts = { regression: 0, improvement: 0, change: 0, info: 0 };
   for (const c of scenarios.flatMap((s) => s.changes)) counts[c.kind]++;
   const side = (x: { file: string; report: Report }): DiffSide => ({ file: x.file, runId: x.report.run.id, exitCode: x.report.summary.exitCode, checks: x.report.summary.checks });
