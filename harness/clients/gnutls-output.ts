@@ -103,7 +103,8 @@ export function opensslSuite(iana: string): string | null {
   return ALL_SUITES.find((s) => s.iana === iana)?.openssl ?? null;
 }
 
-function keyExchangeOf(kx: string | undefined): KeyExchange | null {
+/** A GnuTLS key exchange word ("ECDHE-X25519", "DHE-FFDHE4096") as the other clients name it; null for static RSA. */
+export function keyExchangeOf(kx: string | undefined): KeyExchange | null {
   if (!kx || kx === 'RSA') return null;
   const group = /^(?:ECDHE|DHE)-(.+)$/.exec(kx)?.[1];
   const g = group ? GROUPS[group] : undefined;

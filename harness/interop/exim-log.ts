@@ -1,0 +1,129 @@
+/**
+ * Exim's main log (log_selector as harness/interop/exim-config.ts sets it), one line → one
+ * event. Data only. The lines the lab reads:
+ *   SMTP connection from [10.0.0.10]:41058 (TCP/IP connection count = 1)
+ *   SMTP connection from (mx.lab.test) [10.0.0.10]:41058 closed by QUIT
+ *   TLS error on connection from (mx.lab.test) [10.0.0.10]:58248 (gnutls_handshake): No supported cipher suites have been found.
+ *   1xZ4Vx-00000e-2J <= a@lab.test H=(mx.lab.test) [10.0.0.10]:41058 P=esmtps X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=no S=523 id=m@x for u@y
+ *   1xZ4Vx-00000e-2J => u <u@y> R=lab_mailbox T=lab_maildir
+ *   1xZ4Vx-00000e-2J Completed
+ *   exim 4.96 daemon started: pid=36, -q30m, listening for SMTP on port 25 (IPv4)
+ */
+
+export interface EximPeer {
+  readonly addr: string;
+  readonly port: number | null;
+  /** The HELO/EHLO name Exim shows in parentheses, or null before the client sent one. */
+  readonly helo: string | null;
+}
+
+/** What Exim's X= says: protocol, GnuTLS's suite words, and bits. */
+export interface EximTls {
+  /** TLSv1.2, TLSv1.3 … (Exim writes TLS1.3). */
+  readonly protocol: string;
+  /** Exim's own spelling of the suite (GnuTLS words joined by _ and __), e.g. ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM. */
+  readonly suite: string;
+  readonly bits: number | null;
+}
+
+export type EximLogEvent =
+  | { readonly type: 'connect'; readonly raw: string; readonly time: string | null; readonly peer: EximPeer }
+  | { readonly type: 'closed'; readonly raw: string; readonly time: string | null; readonly peer: EximPeer; readonly how: string }
+  | { readonly type: 'tls-error'; readonly raw: string; readonly time: string | null; readonly peer: EximPeer; readonly where: string; readonly reason: string }
+  | {
+      readonly type: 'received';
+      readonly raw: string;
+      readonly time: string | null;
+      readonly eximId: string;
+      readonly from: string;
+      readonly peer: EximPeer | null;
+      readonly protocol: string | null;
+      readonly tls: EximTls | null;
+      /** CV=yes|no|dane: whether Exim verified the client's certificate (no: none was asked for). */
+      readonly certificateVerified: string | null;
+      readonly sni: string | null;
+      readonly peerDn: string | null;
+      readonly size: number | null;
+      readonly messageId: string | null;
+      readonly recipients: readonly string[];
+    }
+  | { readonly type: 'delivered'; readonly raw: string; readonly time: string | null; readonly eximId: string; readonly to: string }
+  | { readonly type: 'completed'; readonly raw: string; readonly time: string | null; readonly eximId: string }
+  | { readonly type: 'daemon-started'; readonly raw: string; readonly time: string | null; readonly version: string }
+  | { readonly type: 'other'; readonly raw: string; readonly time: string | null };
+
+const TIME = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? (?:\[\d+\] )?/;
+const EXIM_ID = /^([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) /;
+const PEER = /(?:\(([^)]*)\) )?\[([0-9a-fA-F.:]+)\](?::(\d+))?/;
+
+function peerOf(text: string): EximPeer | null {
+  const m = PEER.exec(text);
+  return m ? { addr: m[2]!, port: m[3] ? Number(m[3]) : null, helo: m[1] ?? null } : null;
+}
+
+/** Exim's X= field: "TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256". */
+export function parseEximTls(x: string): EximTls | null {
+  const m = /^(TLS1(?:\.[0-3])?|SSL3):([^:\s]+)(?::(\d+))?$/.exec(x);
+  if (!m) return null;
+  const v = m[1]!.replace(/^TLS1$/, 'TLS1.0');
+  return { protocol: v === 'SSL3' ? 'SSLv3' : v === 'TLS1.0' ? 'TLSv1' : v.replace('TLS', 'TLSv'), suite: m[2]!, bits: m[3] ? Number(m[3]) : null };
+}
+
+/** One field of a <= line: " X=value" (values have no spaces, except id= which ends at " for " or the end). */
+function field(rest: string, name: string): string | null {
+  return new RegExp(`(?:^| )${name}=(\\S+)`).exec(rest)?.[1] ?? null;
+}
+
+export function parseEximLine(line: string): EximLogEvent {
+  const raw = line.replace(/\r$/, '');
+  const t = TIME.exec(raw);
+  const time = t ? t[1]! : null;
+  const body = t ? raw.slice(t[0].length) : raw;
+  let m: RegExpExecArray | null;
+  if ((m = /^exim (\S+) daemon started: /.exec(body))) return { type: 'daemon-started', raw, time, version: m[1]! };
+  if ((m = /^SMTP connection from (.*?) (closed by \S+|lost.*|closed .*)$/.exec(body)) && !/connection count/.test(body)) {
+    const peer = peerOf(m[1]!);
+    if (peer) return { type: 'closed', raw, time, peer, how: m[2]! };
+  }
+  if ((m = /^SMTP connection from (.*?) \(TCP\/IP connection count = \d+\)$/.exec(body))) {
+    const peer = peerOf(m[1]!);
+    if (peer) return { type: 'connect', raw, time, peer };
+  }
+  if ((m = /^TLS error on connection from (.*?) \(([^)]*)\): (.*)$/.exec(body))) {
+    const peer = peerOf(m[1]!);
+    if (peer) return { type: 'tls-error', raw, time, peer, where: m[2]!, reason: m[3]! };
+  }
+  const id = EXIM_ID.exec(body);
+  if (id) {
+    const eximId = id[1]!;
+    const rest = body.slice(id[0].length);
+    if ((m = /^<= (\S+) (.*)$/.exec(rest))) {
+      const tail = m[2]!;
+      const forAt = tail.lastIndexOf(' for ');
+      const fields = forAt >= 0 ? tail.slice(0, forAt) : tail;
+      const recipients = forAt >= 0 ? tail.slice(forAt + 5).split(' ').filter(Boolean) : [];
+      const h = / H=(.*?) (?=[A-Z]+=)/.exec(` ${fields} `);
+      const x = field(fields, 'X');
+      const size = field(fields, 'S');
+      return {
+        type: 'received',
+        raw,
+        time,
+        eximId,
+        from: m[1]!,
+        peer: h ? peerOf(h[1]!) : null,
+        protocol: field(fields, 'P'),
+        tls: x ? parseEximTls(x) : null,
+        certificateVerified: field(fields, 'CV'),
+        sni: field(fields, 'SNI'),
+        peerDn: /(?:^| )DN="([^"]*)"/.exec(fields)?.[1] ?? null,
+        size: size ? Number(size) : null,
+        messageId: field(fields, 'id'),
+        recipients,
+      };
+    }
+    if ((m = /^(?:=>|->) (\S+)(?: <([^>]*)>)? /.exec(rest))) return { type: 'delivered', raw, time, eximId, to: m[2] ?? m[1]! };
+    if (rest === 'Completed') return { type: 'completed', raw, time, eximId };
+  }
+  return { type: 'other', raw, time };
+}
