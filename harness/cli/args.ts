@@ -1,4 +1,5 @@
 import { LabError } from '../core/errors.js';
+import type { StackName } from '../core/stacks.js';
 
 export interface FlagSpec {
   readonly name: string;
@@ -77,4 +78,17 @@ export function shardFlag(v: string | undefined, command: string): { readonly in
     throw new LabError('EUSAGE', `${command}: --shard must be i/n with 1 ≤ i ≤ n (this job's shard of n CI jobs, e.g. --shard 1/2), not '${v}'`);
   }
   return { index, count };
+}
+
+/**
+ * `--stack NAME` of a command that runs one lab (up, check): run --stack's own parsing
+ * (core/stacks.ts parseStackList: an unknown name is refused with the known ones), then exactly
+ * one stack; undefined when the flag is absent.
+ */
+export async function oneStackFlag(values: readonly string[] | undefined, command: string): Promise<StackName | undefined> {
+  if (values === undefined || values.length === 0) return undefined;
+  const { parseStackList, STACK_NAMES } = await import('../core/stacks.js');
+  const stacks = parseStackList(values);
+  if (stacks.length !== 1) throw new LabError('EUSAGE', `${command}: --stack takes one stack (${STACK_NAMES.join(', ')}), not '${values.join(',')}': ${command} starts one lab`);
+  return stacks[0];
 }

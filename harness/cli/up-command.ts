@@ -11,6 +11,8 @@ import type { LabClientContainer } from '../lab/client-container.js';
 import type { StartedSmtpPeer } from '../peer/smtp-peer.js';
 import type { PeerConnection, PeerRecord } from '../peer/peer-record.js';
 import { loadCatalogue } from '../scenario/load.js';
+import { readStackVersions } from '../lab/stack-versions.js';
+import { DEFAULT_STACK, type StackName } from '../core/stacks.js';
 
 /**
  * `smtp-tls-lab up ID`: one scenario's lab, started as a run starts it (ScenarioSession), kept
@@ -24,6 +26,8 @@ import { loadCatalogue } from '../scenario/load.js';
 /** The facts the guide is printed from: an immutable record, kept apart from its rendering. */
 export interface UpFacts {
   readonly scenario: { readonly id: string; readonly title: string };
+  /** The stack the lab runs on, with the versions read from its Postfix container. */
+  readonly stack?: { readonly name: string; readonly postfix: string | null; readonly openssl: string | null };
   readonly postfix: { readonly node: string; readonly id: string; readonly address: string; readonly hostname: string };
   readonly services: readonly { readonly service: string; readonly port: number; readonly mode: 'implicit' | 'starttls' }[];
   /** The lab CA's certificate on this host (the scenario's certificate folder). */
@@ -41,7 +45,12 @@ const EHLO = 'client.lab.test';
 
 /** What a learner types: one `$ …` line per command (tests pick them out by that prefix). */
 export function upGuide(f: UpFacts): string[] {
-  const lines = [`up: ${f.scenario.id}: ${f.scenario.title}`, `  Postfix under test: node ${f.postfix.node} (${f.postfix.hostname}), container ${f.postfix.id.slice(0, 12)}, address ${f.postfix.address}`, ''];
+  const lines = [
+    `up: ${f.scenario.id}: ${f.scenario.title}`,
+    `  Postfix under test: node ${f.postfix.node} (${f.postfix.hostname}), container ${f.postfix.id.slice(0, 12)}, address ${f.postfix.address}`,
+    ...(f.stack ? [`  stack ${f.stack.name}: Postfix ${f.stack.postfix ?? '(not read)'}, ${f.stack.openssl ?? 'OpenSSL (not read)'} (read from the container; the lab client container is the same image)`] : []),
+    '',
+  ];
   for (const s of f.services) {
     const starttls = s.mode === 'starttls' ? ' -starttls smtp' : '';
     lines.push(`${s.service} (port ${s.port}, ${s.mode === 'starttls' ? 'STARTTLS' : 'implicit TLS'}):`);
@@ -100,6 +109,8 @@ async function followPeer(peer: StartedSmtpPeer, file: string, out: (l: string) 
 export interface UpOptions {
   readonly id: string;
   readonly scenariosDir: string;
+  /** `--stack`: the stack to start it on (default: the first stack the scenario names, else bookworm). */
+  readonly stack?: StackName;
   readonly out: (line: string) => void;
   readonly say: (line: string) => void;
 }
@@ -110,6 +121,10 @@ export async function upCommand(o: UpOptions): Promise<number> {
   const entry = loadCatalogue(o.scenariosDir, [o.id])[0]!;
   if (entry.error) throw entry.error;
   const scenario = entry.scenario;
+  // As a run chooses: the stack asked for, which the scenario must accept, else its first, else the default.
+  const needs = scenario.stacks ?? [];
+  if (o.stack && needs.length && !needs.includes(o.stack)) throw new LabError('EUSAGE', `up: scenario ${scenario.id} runs on ${needs.join(', ')} only ("stacks" in its scenario.json), not on ${o.stack}`);
+  const stack = o.stack ?? needs[0] ?? DEFAULT_STACK;
 
   // Signals are taken from here on: a stop during the start waits for it to settle, then stops.
   let signal: NodeJS.Signals | null = null;
@@ -140,9 +155,9 @@ export async function upCommand(o: UpOptions): Promise<number> {
     await ensureEngine(o.say);
     const left = await removeLabObjects('leftovers');
     if (left.containers || left.networks) o.say(`up: removed leftovers of an earlier, killed run: ${left.containers} container(s), ${left.networks} network(s)`);
-    const image = (await ensureImage('postfix', (l) => o.say(`up: ${l}`))).tag;
+    const image = (await ensureImage('postfix', (l) => o.say(stack === DEFAULT_STACK ? `up: ${l}` : `up [${stack}]: ${l}`), stack)).tag;
     if (signal) return EXIT_BY_SIGNAL[signal]!;
-    o.say(`up: starting ${scenario.id} …`);
+    o.say(`up: starting ${scenario.id}${stack === DEFAULT_STACK ? '' : ` on stack ${stack}`} …`);
     session = await ScenarioSession.start(scenario, image);
     if (signal) return EXIT_BY_SIGNAL[signal]!;
 
@@ -168,6 +183,7 @@ export async function upCommand(o: UpOptions): Promise<number> {
     const recipients = [...new Set(deliveries.flatMap((s) => s.to))];
     const facts: UpFacts = {
       scenario: { id: scenario.id, title: scenario.title },
+      stack: { name: stack, ...(await readStackVersions(session.postfix)) },
       postfix: { node: session.postfix.node.name, id: session.postfix.getId(), address: session.postfix.address, hostname: session.postfix.node.hostnames[0] ?? session.postfix.address },
       services: session.postfix.services.map((s) => ({ ...s, mode: session!.serviceMode(s.service) })),
       caFile: path.join(session.certs.dir, 'lab-ca.crt'),
