@@ -64,7 +64,7 @@ dl.about{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:
 .lv{display:inline-block;margin:1px;padding:0 5px;border-radius:3px;font:11px/1.5 ui-monospace,Menlo,Consolas,monospace}
 .lv-good{background:#15803d;color:#fff}.lv-sufficient{background:#bbf7d0;color:#14532d}.lv-phase-out{background:#fde68a;color:#78350f}
 .lv-insufficient{background:#b91c1c;color:#fff}.lv-unrated{background:#e5e7eb;color:#374151}
-table.stacks td,table.stacks th{white-space:nowrap}
+table.stacks td,table.stacks th[scope=row]{white-space:nowrap}
 a.stack-cell{display:inline-block;padding:1px 8px;border-radius:3px;font-size:12px;text-decoration:none;color:#fff}
 a.stack-cell.st-pass{background:var(--pass)}a.stack-cell.st-fail{background:var(--fail)}a.stack-cell.st-error{background:#ea580c}a.stack-cell.st-inconclusive{background:#9ca3af}
 .bystack{display:inline-block;margin-left:4px;padding:0 5px;border:1px dashed #6b7280;border-radius:3px;font-size:11px;color:#374151}
@@ -147,7 +147,8 @@ function stackSection(m: StackMatrix | null): string[] {
   if (!m) return [];
   const versions = (stack: string) => {
     const s = m.rows.flatMap((r) => r.cells).find((c) => c && c.scenario.stack?.name === stack && c.scenario.stack.postfix)?.scenario.stack;
-    return s ? `<br><span class="muted">Postfix ${h(s.postfix ?? '?')}, ${h((s.openssl ?? '?').replace(/ \(Library:.*\)$/, ''))}</span>` : '';
+    // The version word only ("OpenSSL 3.5.9"); the whole line as the title.
+    return s ? `<br><span class="muted" title="${h(s.openssl ?? '')}">Postfix ${h(s.postfix ?? '?')}, ${h((s.openssl ?? '?').replace(/^(\S+ \S+).*$/, '$1'))}</span>` : '';
   };
   return [
     '<section id="stacks">',

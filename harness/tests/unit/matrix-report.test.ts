@@ -51,7 +51,7 @@ describe('reports of a run over several stacks: scenario × stack', () => {
     expect(validateReportJson(JSON.parse(JSON.stringify(r))).valid).toBe(true);
     const html = renderHtml(r);
     const table = html.slice(html.indexOf('<section id="stacks">'), html.indexOf('</section>', html.indexOf('<section id="stacks">')));
-    expect(table).toContain('<th>trixie<br><span class="muted">Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026</span></th>');
+    expect(table).toContain('<th>trixie<br><span class="muted" title="OpenSSL 3.5.9 29 Sep 2026 (Library: OpenSSL 3.5.9 29 Sep 2026)">Postfix 3.10.13, OpenSSL 3.5.9</span></th>');
     expect(table.match(/class="stack-cell /g)).toHaveLength(4);
     expect(table).toMatch(/<th scope="row">submission-587<\/th><td><a class="stack-cell st-pass" href="#s-1"[^>]*>pass 11\/0<\/a><\/td><td><a class="stack-cell st-fail" href="#s-3"[^>]*>fail 10\/1<\/a><span class="bystack" title="[^"]*OpenSSL 3.5 &lt;refuses&gt; TLS 1.1[^"]*">byStack 1<\/span><\/td>/);
     // The scenarios × checks matrix and the sections name each entry with its stack.
