@@ -45,6 +45,17 @@ describe('byStack: per-stack expectations of a check', () => {
     expect(off.expectation).toMatchObject({ stack: 'trixie', from: 'default', why: '', keys: [] });
   });
 
+  it('a key set to null is removed on that stack (a log line the stack never writes)', () => {
+    const c = loadScenario(
+      make('removed', [{ id: 'c', title: 'c', expect: { 'tls.protocol': 'TLSv1.2' }, serverLog: { event: 'tls-alert', expect: { description: 'no renegotiation' } }, byStack: { bullseye: { why: 'w', serverLog: null, serverLogCounts: { 'tls-alert': 0 } } } }]),
+    ).checks[0]!;
+    const on = checkForStack(c, 'bullseye');
+    expect((on.check as unknown as { serverLog: unknown; serverLogCounts: unknown }).serverLog).toBeNull();
+    expect((on.check as unknown as { serverLogCounts: unknown }).serverLogCounts).toEqual({ 'tls-alert': 0 });
+    expect(on.expectation?.keys).toEqual(['serverLog', 'serverLogCounts']);
+    expect((checkForStack(c, 'sid').check as unknown as { serverLog: { event: string } }).serverLog.event).toBe('tls-alert');
+  });
+
   it('a check without byStack records nothing', () => {
     const c = loadScenario(make('plain', [{ id: 'c', title: 'c', expect: { 'tls.protocol': 'TLSv1.3' } }])).checks[0]!;
     expect(checkForStack(c, 'sid')).toEqual({ check: c, expectation: null });
