@@ -11,6 +11,10 @@ import { DnsContainer, type StartedDnsContainer } from '../dns/dns-container.js'
 import { renderZones } from '../dns/zone.js';
 import type { LabNodeKind, LabNodeSpec, Scenario } from '../scenario/types.js';
 import { ClientContainer, type LabClientContainer } from './client-container.js';
+import { EximContainer, type StartedEximContainer } from '../interop/exim-container.js';
+import { OpensmtpdContainer, type StartedOpensmtpdContainer } from '../interop/opensmtpd-container.js';
+import { interopImage } from '../interop/interop-image.js';
+import { DEFAULT_EXIM_SPEC, DEFAULT_OPENSMTPD_SPEC } from '../interop/mta-spec.js';
 
 /** What a node kind gets to build and start one node. */
 export interface NodeStartContext {
@@ -55,6 +59,8 @@ export interface StartedNodeByKind {
   client: LabClientContainer;
   'smtp-peer': StartedSmtpPeer;
   dns: StartedDnsContainer;
+  exim: StartedEximContainer;
+  opensmtpd: StartedOpensmtpdContainer;
 }
 
 /** Puts a LabContainer builder of any kind in its place: scenario, node, network, the others' hostnames. */
@@ -105,6 +111,26 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
       const zones = renderZones(ctx.scenario.dns, { address: ctx.addressOf, dnsAddress: ctx.addressOf(ctx.node.name), certs: ctx.certs.pairs });
       return placed(new DnsContainer(ctx.image, ctx.node), ctx).withZones(zones).start();
     },
+  },
+  exim: {
+    about: "interop receiving MX: Exim 4 with GnuTLS (containers/exim, the Postfix image's stack), its record read from Exim's own log",
+    placement: 'container',
+    maxPerScenario: null,
+    start: async (ctx) =>
+      placed(new EximContainer(await interopImage('exim', ctx.image)), ctx)
+        .withExim(ctx.node.exim ?? DEFAULT_EXIM_SPEC, [...ctx.certs.pairs.keys()])
+        .withTlsDirectory(ctx.certs.dir)
+        .start(),
+  },
+  opensmtpd: {
+    about: "interop receiving MX: OpenSMTPD (containers/opensmtpd, the Postfix image's stack), its record read from smtpd's own log",
+    placement: 'container',
+    maxPerScenario: null,
+    start: async (ctx) =>
+      placed(new OpensmtpdContainer(await interopImage('opensmtpd', ctx.image)), ctx)
+        .withOpensmtpd(ctx.node.opensmtpd ?? DEFAULT_OPENSMTPD_SPEC, [...ctx.certs.pairs.keys()])
+        .withTlsDirectory(ctx.certs.dir)
+        .start(),
   },
   'smtp-peer': {
     about: 'capturing SMTP/LMTP peer (smtp-server in the harness process, on the network gateway); records what a lab Postfix sends it, ClientHello included',

@@ -12,6 +12,7 @@ import { DEFAULT_PEER_SPEC, PEER_TLS_VERSIONS, type SmtpPeerSpec } from '../peer
 import { ZONE_MODES, type DnsSpec } from '../dns/dns-spec.js';
 import { ZONE_PLACEHOLDER } from '../dns/zone.js';
 import { checkReferences } from './references.js';
+import { readEximSpec, readOpensmtpdSpec } from '../interop/mta-spec-read.js';
 import { applyBreakIt } from './break-it.js';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -116,8 +117,9 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
   if (!r.has('nodes')) return [...DEFAULT_NODES];
   const list = r.field('nodes').list();
   const nodes = list.map((n) => {
-    n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy', 'postfix', 'peer']);
-    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer', 'dns'] as const);
+    n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy', 'postfix', 'peer', 'exim', 'opensmtpd']);
+    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer', 'dns', 'exim', 'opensmtpd'] as const);
+    for (const k of ['exim', 'opensmtpd'] as const) if (n.has(k) && kind !== k) n.field(k).fail(`no "${k}" block on a node that is not kind ${k}`);
     if (n.has('postfix') && kind !== 'postfix') n.field('postfix').fail('no "postfix" block on a node that is not kind postfix');
     if (n.has('peer') && kind !== 'smtp-peer') n.field('peer').fail('no "peer" block on a node that is not kind smtp-peer');
     // A peer runs on the host, at the network's gateway: it has no host number of its own.
@@ -131,6 +133,8 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
       lazy: n.has('lazy') ? n.field('lazy').boolean() : false,
       postfix: n.has('postfix') ? readPostfixFiles(dir, file, n.field('postfix')) : null,
       peer: kind === 'smtp-peer' ? readPeer(n.field('peer'), certNames) : null,
+      exim: kind === 'exim' ? readEximSpec(n.has('exim') ? n.field('exim') : null, certNames) : null,
+      opensmtpd: kind === 'opensmtpd' ? readOpensmtpdSpec(n.has('opensmtpd') ? n.field('opensmtpd') : null, certNames) : null,
     } satisfies LabNodeSpec;
   });
   const names = nodes.map((n) => n.name);
@@ -284,7 +288,7 @@ export function loadScenario(dir: string): Scenario {
   const master = parseMasterCf(effective.masterCf, 'master.cf');
   const nodes = readNodes(r, dir, file, names);
   const dns = readDns(r, nodes, names);
-  const receivingNodes = nodes.filter((n) => n.kind === 'smtp-peer' || (n.kind === 'postfix' && n.postfix)).map((n) => n.name);
+  const receivingNodes = nodes.filter((n) => n.kind === 'smtp-peer' || n.kind === 'exim' || n.kind === 'opensmtpd' || (n.kind === 'postfix' && n.postfix)).map((n) => n.name);
   const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master), receivingNodes, zones: dns?.zones.map((z) => z.name) ?? [] };
   const checks = r.field('checks').list().map((c) => readCheck(c, ctx));
   if (checks.length === 0) r.field('checks').fail('at least one check');

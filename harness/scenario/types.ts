@@ -3,9 +3,10 @@ import type { KeySpec, LeafSpec } from '../certs/lab-pki.js';
 import type { CheckSpec } from '../checks/kinds/specs.js';
 import type { SmtpPeerSpec } from '../peer/peer-spec.js';
 import type { DnsSpec } from '../dns/dns-spec.js';
+import type { EximSpec, OpensmtpdSpec } from '../interop/mta-spec.js';
 
 /** Kinds of lab node a scenario's topology can hold (the DANE lab adds more). */
-export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer' | 'dns';
+export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer' | 'dns' | 'exim' | 'opensmtpd';
 
 /** A Postfix node's own files, for every Postfix of a scenario but the one under test (which uses the scenario's "postfix" block). */
 export interface NodePostfixFiles {
@@ -31,6 +32,9 @@ export interface LabNodeSpec {
   readonly postfix?: NodePostfixFiles | null;
   /** A capturing peer's settings (kind smtp-peer). */
   readonly peer?: SmtpPeerSpec | null;
+  /** An interop receiving MX's settings (kinds exim and opensmtpd; harness/interop/mta-spec.ts). */
+  readonly exim?: EximSpec | null;
+  readonly opensmtpd?: OpensmtpdSpec | null;
 }
 
 /** The topology every scenario has unless its file says otherwise: one Postfix and the lab client container. */
