@@ -2,7 +2,7 @@ import type { AwaitableLines } from '../core/awaitable-lines.js';
 import { ianaSuite, keyExchangeOf, opensslSuite } from '../clients/gnutls-output.js';
 import type { PeerConnection, PeerMessage, PeerTls } from '../peer/peer-record.js';
 import type { EximLogEvent, EximTls } from './exim-log.js';
-import { settle, type InteropPeerRecord } from './interop-peer-record.js';
+import { settle, settleClosed, type InteropPeerRecord } from './interop-peer-record.js';
 
 type Of<T extends EximLogEvent['type']> = Extract<EximLogEvent, { type: T }>;
 
@@ -26,6 +26,8 @@ export function eximSuiteName(tls: EximTls): { readonly openssl: string; readonl
  */
 export async function eximPeerRecord(node: string, log: AwaitableLines<EximLogEvent>, marker: number, expectMessageId: string | null, delivered: (eximId: string) => Promise<string | null>): Promise<InteropPeerRecord> {
   if (expectMessageId) await settle(log, `message ${expectMessageId} logged by ${node}`, (e) => e.type === 'received' && e.messageId === expectMessageId, marker);
+  const key = (p: { addr: string; port: number | null }) => `${p.addr}:${p.port}`;
+  await settleClosed(log, `connections to ${node} closed`, (e) => (e.type === 'connect' ? key(e.peer) : null), (e) => (e.type === 'closed' ? key(e.peer) : null), marker);
   const events = log.since(marker);
   const sameSocket = (a: { addr: string; port: number | null }, b: { addr: string; port: number | null }) => a.addr === b.addr && a.port === b.port;
   const connections: PeerConnection[] = [];

@@ -1,7 +1,7 @@
 import type { AwaitableLines } from '../core/awaitable-lines.js';
 import type { PeerConnection, PeerMessage } from '../peer/peer-record.js';
 import type { OpensmtpdLogEvent } from './opensmtpd-log.js';
-import { settle, type InteropPeerRecord } from './interop-peer-record.js';
+import { settle, settleClosed, type InteropPeerRecord } from './interop-peer-record.js';
 
 type Of<T extends OpensmtpdLogEvent['type']> = Extract<OpensmtpdLogEvent, { type: T }>;
 
@@ -18,6 +18,7 @@ const header = (text: string | null, name: string) => (text ? (new RegExp(`^${na
  */
 export async function opensmtpdPeerRecord(node: string, log: AwaitableLines<OpensmtpdLogEvent>, marker: number, expectMessageId: string | null, delivered: (msgid: string) => Promise<string | null>): Promise<InteropPeerRecord> {
   if (expectMessageId) await settle(log, `a delivery logged by ${node}`, (e) => e.type === 'delivery', marker);
+  await settleClosed(log, `sessions of ${node} closed`, (e) => (e.type === 'connect' ? e.session : null), (e) => (e.type === 'disconnect' ? e.session : null), marker);
   const events = log.since(marker);
   const connections: PeerConnection[] = [];
   for (const start of events.filter((e): e is Of<'connect'> => e.type === 'connect')) {
