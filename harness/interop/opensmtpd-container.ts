@@ -142,10 +142,10 @@ export class StartedOpensmtpdContainer extends StartedLabContainer implements Re
     return opensmtpdPeerRecord(node, this.log, marker, expectMessageId, (id) => this.deliveredMessage(id));
   }
 
-  /** The delivered message OpenSMTPD gave this message id (its Received: "… id MSGID"), or null. */
+  /** The delivered message OpenSMTPD gave this message id (its Received: "… id MSGID (TLS…)" over TLS, "… id MSGID" at the line's end in clear), or null. */
   async deliveredMessage(msgid: string): Promise<string | null> {
     if (!/^[0-9a-f]+$/.test(msgid)) throw new LabError('EINTERNAL', `not an OpenSMTPD message id: ${msgid}`);
-    const r = await this.exec(['sh', '-c', `f=$(grep -l -s " id ${msgid} " ${OPENSMTPD_PATHS.maildir}/new/* | head -n 1); [ -n "$f" ] && cat "$f"`]);
+    const r = await this.exec(['sh', '-c', `f=$(grep -l -s -E " id ${msgid}([ ;]|$)" ${OPENSMTPD_PATHS.maildir}/new/* | head -n 1); [ -n "$f" ] && cat "$f"`]);
     return r.exitCode === 0 ? r.output : null;
   }
 }
