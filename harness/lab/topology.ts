@@ -61,6 +61,7 @@ export interface StartedNodeByKind {
   dns: StartedDnsContainer;
   exim: StartedEximContainer;
   opensmtpd: StartedOpensmtpdContainer;
+  'gnutls-client': LabClientContainer;
 }
 
 /** Puts a LabContainer builder of any kind in its place: scenario, node, network, the others' hostnames. */
@@ -131,6 +132,12 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
         .withOpensmtpd(ctx.node.opensmtpd ?? DEFAULT_OPENSMTPD_SPEC, [...ctx.certs.pairs.keys()])
         .withTlsDirectory(ctx.certs.dir)
         .start(),
+  },
+  'gnutls-client': {
+    about: "the lab's GnuTLS client container (gnutls-cli from the Exim image, the Postfix image's stack), idle until a check execs into it",
+    placement: 'container',
+    maxPerScenario: 1,
+    start: async (ctx) => placed(new ClientContainer(await interopImage('exim', ctx.image)), ctx).start(),
   },
   'smtp-peer': {
     about: 'capturing SMTP/LMTP peer (smtp-server in the harness process, on the network gateway); records what a lab Postfix sends it, ClientHello included',

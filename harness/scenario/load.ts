@@ -118,7 +118,7 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
   const list = r.field('nodes').list();
   const nodes = list.map((n) => {
     n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy', 'postfix', 'peer', 'exim', 'opensmtpd']);
-    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer', 'dns', 'exim', 'opensmtpd'] as const);
+    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer', 'dns', 'exim', 'opensmtpd', 'gnutls-client'] as const);
     for (const k of ['exim', 'opensmtpd'] as const) if (n.has(k) && kind !== k) n.field(k).fail(`no "${k}" block on a node that is not kind ${k}`);
     if (n.has('postfix') && kind !== 'postfix') n.field('postfix').fail('no "postfix" block on a node that is not kind postfix');
     if (n.has('peer') && kind !== 'smtp-peer') n.field('peer').fail('no "peer" block on a node that is not kind smtp-peer');

@@ -6,7 +6,7 @@ import type { DnsSpec } from '../dns/dns-spec.js';
 import type { EximSpec, OpensmtpdSpec } from '../interop/mta-spec.js';
 
 /** Kinds of lab node a scenario's topology can hold (the DANE lab adds more). */
-export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer' | 'dns' | 'exim' | 'opensmtpd';
+export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer' | 'dns' | 'exim' | 'opensmtpd' | 'gnutls-client';
 
 /** A Postfix node's own files, for every Postfix of a scenario but the one under test (which uses the scenario's "postfix" block). */
 export interface NodePostfixFiles {
