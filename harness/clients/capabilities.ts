@@ -22,11 +22,11 @@ const NODE_TLS_BLIND_SPOTS: ClientCapabilities['cannotObserve'] = [
 
 export const CLIENT_CAPABILITIES: Readonly<Record<ClientName, ClientCapabilities>> = {
   raw: {
-    cannotDo: [],
+    cannotDo: ['tls.gnutlsPriority'],
     cannotObserve: NODE_TLS_BLIND_SPOTS,
   },
   nodemailer: {
-    cannotDo: ['plaintextProbe', 'forceStarttls', 'stopAfter', 'injectAfterStarttls', 'renegotiate', 'resume'],
+    cannotDo: ['plaintextProbe', 'forceStarttls', 'stopAfter', 'injectAfterStarttls', 'renegotiate', 'resume', 'tls.gnutlsPriority'],
     cannotObserve: [
       ...NODE_TLS_BLIND_SPOTS,
       { path: 'probe', why: 'nodemailer sends no command of our choosing before TLS' },
@@ -36,7 +36,7 @@ export const CLIENT_CAPABILITIES: Readonly<Record<ClientName, ClientCapabilities
     ],
   },
   openssl: {
-    cannotDo: ['plaintextProbe', 'forceStarttls', 'message', 'auth', 'stopAfter:banner', 'stopAfter:ehlo', 'injectAfterStarttls', 'renegotiate'],
+    cannotDo: ['plaintextProbe', 'forceStarttls', 'message', 'auth', 'stopAfter:banner', 'stopAfter:ehlo', 'injectAfterStarttls', 'renegotiate', 'tls.gnutlsPriority'],
     cannotObserve: [
       { path: 'banner', modes: ['starttls', 'plain'], why: 's_client -starttls swallows the plaintext greeting' },
       { path: 'capabilities.beforeTls', why: 's_client -starttls does not print the EHLO reply before TLS' },

@@ -24,6 +24,8 @@ export interface ClientRequest {
   readonly message?: { readonly from: string; readonly to: readonly string[]; readonly data: string };
   readonly auth?: { readonly mechanism: 'PLAIN' | 'LOGIN'; readonly user: string; readonly pass: string };
   readonly timeouts?: Partial<{ connect: number; banner: number; reply: number; handshake: number }>;
+  /** GnuTLS priority string (the gnutls client only; the loader refuses it for the others). */
+  readonly gnutlsPriority?: string;
 }
 
 export interface ClientOutcome {
@@ -34,6 +36,8 @@ export interface ClientOutcome {
 /** What a client may need besides the request: the scenario's client container and key material. */
 export interface ClientContext {
   clientContainer(): Promise<LabClientContainer>;
+  /** The scenario's GnuTLS client container (node kind gnutls-client), when it has one. */
+  gnutlsContainer?(): Promise<LabClientContainer>;
   readonly trustBundle: string | null;
   readonly clientCert: { readonly cert: string; readonly key: string } | null;
 }

@@ -30,6 +30,7 @@ function request(session: ScenarioSession, check: ClientHandshakeCheck): ClientR
     ...(c.resume ? { resume: true } : {}),
     ...(c.stopAfter ? { stopAfter: c.stopAfter } : {}),
     ...(c.timeouts ? { timeouts: c.timeouts } : {}),
+    ...(t.gnutlsPriority ? { gnutlsPriority: t.gnutlsPriority } : {}),
     ...(c.auth ? { auth: { mechanism: c.auth.mechanism, user: c.auth.user, pass: session.password(c.auth.user, c.auth.password) } } : {}),
     ...(m ? { message: { from: m.from, to: m.to, data: `From: <${m.from}>\nTo: ${m.to.map((x) => `<${x}>`).join(', ')}\nSubject: ${m.subject}\n\n${m.body}\n` } } : {}),
     tls: {
@@ -107,6 +108,11 @@ export const runClientHandshake: CheckRunner<ClientHandshakeCheck> = async (sess
   const pair = t.clientCertificate ? session.certs.pairs.get(t.clientCertificate) : undefined;
   const ctx: ClientContext = {
     clientContainer: () => session.clientContainer(),
+    gnutlsContainer: () => {
+      const n = session.topology.firstOfKind('gnutls-client');
+      if (!n) return Promise.reject(new LabError('ESCENARIO', `scenario ${session.scenario.id} has no gnutls-client node, so no check can use the gnutls client`));
+      return session.node(n.name, 'gnutls-client');
+    },
     trustBundle: t.trust === 'lab' ? session.certs.pki.trustBundle : null,
     clientCert: pair ? { cert: `${pair.cert.trim()}\n${pair.chain}`, key: pair.key } : null,
   };

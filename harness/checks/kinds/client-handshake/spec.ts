@@ -21,6 +21,8 @@ export interface ClientTlsSpec {
   readonly verifyName?: string;
   /** Name of a scenario certificate to present as the client certificate. */
   readonly clientCertificate?: string;
+  /** A GnuTLS priority string for the gnutls client ("NORMAL:-VERS-ALL:+VERS-TLS1.2"); no other client can honour it. */
+  readonly gnutlsPriority?: string;
 }
 
 export interface ClientSpec {
@@ -57,10 +59,11 @@ export interface ClientHandshakeCheck extends CheckCommon {
 }
 
 function readTls(r: Reader, certNames: readonly string[]): ClientTlsSpec {
-  r.object(['minVersion', 'maxVersion', 'ciphers', 'ciphersuites', 'groups', 'securityLevel', 'servername', 'trust', 'verifyName', 'clientCertificate']);
+  r.object(['minVersion', 'maxVersion', 'ciphers', 'ciphersuites', 'groups', 'securityLevel', 'servername', 'trust', 'verifyName', 'clientCertificate', 'gnutlsPriority']);
   const out: Record<string, unknown> = {};
   if (r.has('minVersion')) out.minVersion = r.field('minVersion').oneOf(VERSIONS);
   if (r.has('maxVersion')) out.maxVersion = r.field('maxVersion').oneOf(VERSIONS);
+  if (r.has('gnutlsPriority')) out.gnutlsPriority = r.field('gnutlsPriority').string(/^[A-Za-z0-9%+:._-]+$/, 'a GnuTLS priority string (NORMAL:-VERS-ALL:+VERS-TLS1.2)');
   for (const k of ['ciphers', 'ciphersuites', 'groups', 'servername', 'verifyName'] as const) if (r.has(k)) out[k] = r.field(k).string(/^[A-Za-z0-9_.:@!+\-=]+$/, 'an OpenSSL-style list');
   if (r.has('securityLevel')) out.securityLevel = r.field('securityLevel').number(0, 3);
   if (r.has('trust')) out.trust = r.field('trust').oneOf(['lab', 'system'] as const);
@@ -117,6 +120,7 @@ function askedOptions(c: ClientSpec): string[] {
     ...(c.message ? ['message'] : []),
     ...(c.auth ? ['auth'] : []),
     ...(c.stopAfter ? ['stopAfter', `stopAfter:${c.stopAfter}`] : []),
+    ...(c.tls?.gnutlsPriority ? ['tls.gnutlsPriority'] : []),
   ];
 }
 
