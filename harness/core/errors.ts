@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   ENOT_READY: { meaning: 'a lab container did not become ready in time', infrastructure: true },
   EDNS: { meaning: "the lab DNS could not sign or serve its zones, or a zone did not validate as the scenario says, so no DNS or DANE verdict can be given", infrastructure: true },
   EPEER: { meaning: 'a capturing peer could not listen (its port is taken, or the lab network is gone), so the sender was never tested', infrastructure: true },
+  ESTS: { meaning: 'the MTA-STS lab could not run: the policy host could not listen on 443, or the resolver (mta-sts-daemon) or the TLS-RPT reader did not start or answer, so no MTA-STS or TLS-RPT verdict can be given', infrastructure: true },
   EDEADLINE: { meaning: "the scenario's time budget (timeoutSeconds) was spent before this check ended; no verdict", infrastructure: true },
   ESCENARIO: { meaning: 'a scenario file is invalid', infrastructure: true },
   ENO_ASSERTIONS: { meaning: 'a check ended without judging anything (no assertion was made), so it is no verdict', infrastructure: true },

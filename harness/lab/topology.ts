@@ -15,6 +15,8 @@ import { EximContainer, type StartedEximContainer } from '../interop/exim-contai
 import { OpensmtpdContainer, type StartedOpensmtpdContainer } from '../interop/opensmtpd-container.js';
 import { interopImage } from '../interop/interop-image.js';
 import { DEFAULT_EXIM_SPEC, DEFAULT_OPENSMTPD_SPEC } from '../interop/mta-spec.js';
+import { StsPolicyContainer, type StartedStsPolicy } from '../sts/policy-container.js';
+import { StsResolverContainer, type StartedStsResolver } from '../sts/resolver-container.js';
 
 /** What a node kind gets to build and start one node. */
 export interface NodeStartContext {
@@ -62,6 +64,8 @@ export interface StartedNodeByKind {
   exim: StartedEximContainer;
   opensmtpd: StartedOpensmtpdContainer;
   'gnutls-client': LabClientContainer;
+  'sts-policy': StartedStsPolicy;
+  'sts-resolver': StartedStsResolver;
 }
 
 /** Puts a LabContainer builder of any kind in its place: scenario, node, network, the others' hostnames. */
@@ -138,6 +142,18 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     placement: 'container',
     maxPerScenario: 1,
     start: async (ctx) => placed(new ClientContainer(await interopImage('exim', ctx.image)), ctx).start(),
+  },
+  'sts-policy': {
+    about: "MTA-STS policy host: HTTPS on 443 of its lab address (python3's ssl in the lab image), one site mta-sts.<domain> per policy domain, each with its own certificate and answer",
+    placement: 'container',
+    maxPerScenario: 1,
+    start: (ctx) => placed(new StsPolicyContainer(ctx.image, ctx.node), ctx).withSites(ctx.node.sts!).withTlsDirectory(ctx.certs.dir).start(),
+  },
+  'sts-resolver': {
+    about: "postfix-mta-sts-resolver's mta-sts-daemon (the stack's Debian package): Postfix's socketmap on port 8461, trusting the lab CA only, resolving through the lab DNS",
+    placement: 'container',
+    maxPerScenario: 1,
+    start: (ctx) => placed(new StsResolverContainer(ctx.image, ctx.node), ctx).withTlsDirectory(ctx.certs.dir).start(),
   },
   'smtp-peer': {
     about: 'capturing SMTP/LMTP peer (smtp-server in the harness process, on the network gateway); records what a lab Postfix sends it, ClientHello included',

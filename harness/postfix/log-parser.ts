@@ -82,6 +82,9 @@ export type PostfixLogEvent =
   | (Base & { readonly type: 'queue-removed'; readonly queueId: string })
   | (Base & { readonly type: 'starttls-offered'; readonly host: string })
   | (Base & { readonly type: 'tls-verify-failed'; readonly peer: Peer; readonly reason: string })
+  // Postfix 3.10+ with smtp_tlsrpt_enable (src/tls/tlsrpt_wrapper.c): "TLSRPT: status=success, domain=%s, receiving_mx=%s[%s]" and
+  // "TLSRPT: status=failure, domain=%s, receiving_mx=%s[%s], failure_type=%s" [", failure_reason=%s"]
+  | (Base & { readonly type: 'tlsrpt'; readonly status: 'success' | 'failure'; readonly domain: string; readonly receivingMx: Peer; readonly failureType: string | null; readonly failureReason: string | null })
   | (Base & { readonly type: 'warning' | 'fatal' | 'panic'; readonly text: string })
   // smtpd_tls_loglevel >= 2: handshake states ("SSL_accept:SSLv3/TLS write server hello"),
   // alerts ("SSL3 alert write:warning:no renegotiation"), session cache and ticket lines, and
@@ -188,6 +191,8 @@ function parseMessage(base: Base, msg: string): PostfixLogEvent {
     return { ...base, type: 'queue-from', queueId: m[1]!, from: m[2]!, size: Number(m[3]), nrcpt: Number(m[4]) };
   if ((m = /^([0-9A-Za-z]+): removed$/.exec(msg))) return { ...base, type: 'queue-removed', queueId: m[1]! };
   if ((m = /^Host offered STARTTLS: \[(.*)\]$/.exec(msg))) return { ...base, type: 'starttls-offered', host: m[1]! };
+  if ((m = new RegExp(`^TLSRPT: status=(success|failure), domain=([^,]*), receiving_mx=${PEER}(?:, failure_type=([^,]*))?(?:, failure_reason=(.*))?$`, 's').exec(msg)))
+    return { ...base, type: 'tlsrpt', status: m[1] as 'success', domain: m[2]!, receivingMx: peer(m[3]!, m[4]!, m[5]), failureType: m[6] ?? null, failureReason: m[7] ?? null };
   if ((m = new RegExp(`^(?:\\S+ )?certificate verification failed for ${PEER}: (.*)$`, 's').exec(msg)))
     return { ...base, type: 'tls-verify-failed', peer: peer(m[1]!, m[2]!, m[3]), reason: m[4]! };
   if ((m = new RegExp(`^(?:([0-9A-Za-z]+|NOQUEUE): )?reject: (\\S+) from ${PEER}: (.*)$`, 's').exec(msg)))
@@ -283,6 +288,7 @@ export const LOG_EVENT_SHAPES: { readonly [T in PostfixLogEventType]: Shape<Post
   'queue-removed': { ...BASE_SHAPE, queueId: 'leaf' },
   'starttls-offered': { ...BASE_SHAPE, host: 'leaf' },
   'tls-verify-failed': { ...BASE_SHAPE, peer: PEER_SHAPE, reason: 'leaf' },
+  tlsrpt: { ...BASE_SHAPE, status: 'leaf', domain: 'leaf', receivingMx: PEER_SHAPE, failureType: 'leaf', failureReason: 'leaf' },
   warning: TEXT_SHAPE,
   fatal: TEXT_SHAPE,
   panic: TEXT_SHAPE,

@@ -12,6 +12,7 @@ import { DEFAULT_PEER_SPEC, PEER_TLS_VERSIONS, type SmtpPeerSpec } from '../peer
 import { ZONE_MODES, type DnsSpec } from '../dns/dns-spec.js';
 import { ZONE_PLACEHOLDER } from '../dns/zone.js';
 import { checkReferences } from './references.js';
+import { readStsPolicySpec } from '../sts/policy-spec.js';
 import { readEximSpec, readOpensmtpdSpec } from '../interop/mta-spec-read.js';
 import { applyBreakIt } from './break-it.js';
 
@@ -117,8 +118,9 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
   if (!r.has('nodes')) return [...DEFAULT_NODES];
   const list = r.field('nodes').list();
   const nodes = list.map((n) => {
-    n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy', 'postfix', 'peer', 'exim', 'opensmtpd']);
-    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer', 'dns', 'exim', 'opensmtpd', 'gnutls-client'] as const);
+    n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy', 'postfix', 'peer', 'exim', 'opensmtpd', 'sts']);
+    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer', 'dns', 'exim', 'opensmtpd', 'gnutls-client', 'sts-policy', 'sts-resolver'] as const);
+    if (n.has('sts') !== (kind === 'sts-policy')) (n.has('sts') ? n.field('sts') : n).fail(kind === 'sts-policy' ? 'an "sts" block (the policy host\'s sites) on a node of kind sts-policy' : 'no "sts" block on a node that is not kind sts-policy');
     for (const k of ['exim', 'opensmtpd'] as const) if (n.has(k) && kind !== k) n.field(k).fail(`no "${k}" block on a node that is not kind ${k}`);
     if (n.has('postfix') && kind !== 'postfix') n.field('postfix').fail('no "postfix" block on a node that is not kind postfix');
     if (n.has('peer') && kind !== 'smtp-peer') n.field('peer').fail('no "peer" block on a node that is not kind smtp-peer');
@@ -135,6 +137,7 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
       peer: kind === 'smtp-peer' ? readPeer(n.field('peer'), certNames) : null,
       exim: kind === 'exim' ? readEximSpec(n.has('exim') ? n.field('exim') : null, certNames) : null,
       opensmtpd: kind === 'opensmtpd' ? readOpensmtpdSpec(n.has('opensmtpd') ? n.field('opensmtpd') : null, certNames) : null,
+      sts: kind === 'sts-policy' ? readStsPolicySpec(n.field('sts'), certNames) : null,
     } satisfies LabNodeSpec;
   });
   const names = nodes.map((n) => n.name);

@@ -4,9 +4,10 @@ import type { CheckSpec } from '../checks/kinds/specs.js';
 import type { SmtpPeerSpec } from '../peer/peer-spec.js';
 import type { DnsSpec } from '../dns/dns-spec.js';
 import type { EximSpec, OpensmtpdSpec } from '../interop/mta-spec.js';
+import type { StsPolicySpec } from '../sts/policy-spec.js';
 
 /** Kinds of lab node a scenario's topology can hold (the DANE lab adds more). */
-export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer' | 'dns' | 'exim' | 'opensmtpd' | 'gnutls-client';
+export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer' | 'dns' | 'exim' | 'opensmtpd' | 'gnutls-client' | 'sts-policy' | 'sts-resolver';
 
 /** A Postfix node's own files, for every Postfix of a scenario but the one under test (which uses the scenario's "postfix" block). */
 export interface NodePostfixFiles {
@@ -35,6 +36,8 @@ export interface LabNodeSpec {
   /** An interop receiving MX's settings (kinds exim and opensmtpd; harness/interop/mta-spec.ts). */
   readonly exim?: EximSpec | null;
   readonly opensmtpd?: OpensmtpdSpec | null;
+  /** An MTA-STS policy host's sites (kind sts-policy; harness/sts/policy-spec.ts). */
+  readonly sts?: StsPolicySpec | null;
 }
 
 /** The topology every scenario has unless its file says otherwise: one Postfix and the lab client container. */
