@@ -30,6 +30,11 @@ export interface ParsedGnutlsCli {
   readonly certificates: readonly Buffer[];
   readonly chainLength: number;
   readonly replies: readonly SmtpReply[];
+  /** With --starttls (the lab's own dialogue): the replies before "*** Starting TLS handshake" and after it; null without that line. */
+  readonly beforeTls: readonly SmtpReply[] | null;
+  readonly afterTls: readonly SmtpReply[] | null;
+  /** "lab-local=ADDR:PORT", the client's own socket as the lab's script read it with ss. */
+  readonly local: { readonly address: string; readonly port: number } | null;
   /** "*** …" lines and "Could not …" lines, as printed. */
   readonly errors: readonly string[];
   readonly alert: number | null;
@@ -125,22 +130,29 @@ export function parseGnutlsCli(text: string): ParsedGnutlsCli {
   const pem = /-----BEGIN CERTIFICATE-----\n([\s\S]*?)\n-----END CERTIFICATE-----/g;
   for (const m of text.replace(/\r/g, '').matchAll(pem)) certificates.push(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
   const listed = lines.map((l) => /^- Got a certificate list of (\d+) certificates?\./.exec(l)?.[1]).find((x) => x !== undefined);
-  const replies: SmtpReply[] = [];
-  const simple = lines.findIndex((l) => l.startsWith('- Simple Client Mode'));
-  let cur: string[] = [];
-  for (const l of simple >= 0 ? lines.slice(simple + 1) : []) {
-    const r = /^(\d{3})([ -])(.*)$/.exec(l);
-    if (!r) continue;
-    cur.push(l);
-    if (r[2] === ' ') {
-      replies.push({ code: Number(r[1]), lines: cur });
-      cur = [];
+  const repliesIn = (from: number, to: number): SmtpReply[] => {
+    const out: SmtpReply[] = [];
+    let cur: string[] = [];
+    for (const l of from >= 0 ? lines.slice(from, to) : []) {
+      const r = /^(\d{3})([ -])(.*)$/.exec(l);
+      if (!r) continue;
+      cur.push(l);
+      if (r[2] === ' ') {
+        out.push({ code: Number(r[1]), lines: cur });
+        cur = [];
+      }
     }
-  }
+    return out;
+  };
+  const simple = lines.findIndex((l) => l.startsWith('- Simple Client Mode'));
+  const replies = repliesIn(simple >= 0 ? simple + 1 : -1, lines.length);
+  const starting = lines.findIndex((l) => l === '*** Starting TLS handshake');
+  const local = /^lab-local=(\d+\.\d+\.\d+\.\d+):(\d+)$/m.exec(text);
   const errors = lines.filter((l) => l.startsWith('*** ') || /^(Could not|Cannot|Error|Failure)/.test(l));
   const alert = lines.map((l) => /^\*\*\* Received alert \[(\d+)\]/.exec(l)?.[1]).find((x) => x !== undefined);
   const status = lines.map((l) => /^- Status: The certificate is (.*?)\s*$/.exec(l)?.[1]).find((x) => x !== undefined) ?? null;
-  const handshakeCompleted = lines.some((l) => l === '- Handshake was completed');
+  // gnutls-cli --starttls prints no "Handshake was completed": there the session line without a fatal error is the sign.
+  const handshakeCompleted = lines.some((l) => l === '- Handshake was completed') || (description !== null && !errors.some((e) => /^\*\*\* (Fatal error|Handshake has failed)/.test(e)));
   return {
     connected: lines.some((l) => /^Connecting to '.*'\.\.\.$/.test(l)) && !lines.some((l) => /^(Cannot connect|Could not connect)/.test(l)),
     protocol: handshakeCompleted && version ? (VERSIONS[version] ?? version) : null,
@@ -154,6 +166,9 @@ export function parseGnutlsCli(text: string): ParsedGnutlsCli {
     certificates,
     chainLength: listed !== undefined ? Number(listed) : certificates.length,
     replies,
+    beforeTls: starting >= 0 && simple >= 0 ? repliesIn(simple + 1, starting) : null,
+    afterTls: starting >= 0 ? repliesIn(starting + 1, lines.length) : null,
+    local: local ? { address: local[1]!, port: Number(local[2]) } : null,
     errors,
     alert: alert !== undefined ? Number(alert) : null,
     handshakeCompleted,

@@ -74,3 +74,21 @@ describe('gnutls-cli output parser, on captured real output (gnutls-cli 3.7.9 ag
     expect(ianaSuite(['TLS1.2', 'ECDHE-X25519', 'RSA-SHA256', 'GOST28147-TC26Z-CNT'])).toBeNull();
   });
 });
+
+describe("gnutls-cli in the lab client's own form (--starttls, the dialogue driven by the lab's script)", () => {
+  it('TLS 1.3: replies before and after the handshake apart, the local socket from ss, no "Handshake was completed" line', () => {
+    const p = parseGnutlsCli(read('starttls-manual-tls13'));
+    expect(p).toMatchObject({ handshakeCompleted: true, protocol: 'TLSv1.3', cipherOpenssl: 'TLS_AES_256_GCM_SHA384', local: { address: '10.213.226.40', port: 39790 } });
+    expect(p.beforeTls!.map((r) => r.code)).toEqual([220, 250, 220]);
+    expect(p.beforeTls![1]!.lines).toContain('250-STARTTLS');
+    expect(p.afterTls!.map((r) => r.code)).toEqual([250, 221]);
+    expect(p.afterTls![0]!.lines).not.toContain('250-STARTTLS');
+  });
+
+  it('TLS 1.1 only: alert 70, "Handshake has failed", the local socket still known', () => {
+    const p = parseGnutlsCli(read('starttls-manual-tls11-refused'));
+    expect(p).toMatchObject({ handshakeCompleted: false, protocol: null, alert: 70, local: { port: 39802 } });
+    expect(p.errors).toContain('*** Handshake has failed');
+    expect(p.afterTls).toEqual([]);
+  });
+});
