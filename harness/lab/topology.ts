@@ -147,7 +147,7 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     about: "MTA-STS policy host: HTTPS on 443 of its lab address (python3's ssl in the lab image), one site mta-sts.<domain> per policy domain, each with its own certificate and answer",
     placement: 'container',
     maxPerScenario: 1,
-    start: (ctx) => placed(new StsPolicyContainer(ctx.image, ctx.node), ctx).withSites(ctx.node.sts!).withTlsDirectory(ctx.certs.dir).start(),
+    start: (ctx) => placed(new StsPolicyContainer(ctx.image, ctx.node), ctx).withSites(ctx.node.sts!).withTlsDirectory(ctx.certs.dir).withCertificateSpecs(ctx.scenario.certificates).start(),
   },
   'sts-resolver': {
     about: "postfix-mta-sts-resolver's mta-sts-daemon (the stack's Debian package): Postfix's socketmap on port 8461, trusting the lab CA only, resolving through the lab DNS",

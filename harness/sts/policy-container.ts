@@ -6,6 +6,8 @@ import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentit
 import { tarArchive } from '../engine/tar.js';
 import { POLICY_HOST_DIR, POLICY_HOST_SCRIPT, POLICY_HOST_SCRIPT_PATH, POLICY_SITES_FILE } from './policy-host-script.js';
 import { renderPolicy, type PolicyAnswer, type StsPolicySpec } from './policy-spec.js';
+import { issueWebCert } from './web-pki.js';
+import type { CertificateSpec } from '../scenario/types.js';
 
 const READY_MS = 20_000;
 const TLS_IN = `${POLICY_HOST_DIR}/tls`;
@@ -29,7 +31,7 @@ export function parsePolicyFetch(line: string): PolicyFetch | null {
 
 /** One site's entry of sites.json: its certificate and what it answers. */
 export function siteEntry(certificate: string, answer: PolicyAnswer): Record<string, unknown> {
-  const files = { cert: `${TLS_IN}/${certificate}.crt`, key: `${TLS_IN}/${certificate}.key` };
+  const files = { cert: `${TLS_IN}/sts-web-${certificate}.crt`, key: `${TLS_IN}/sts-web-${certificate}.key` };
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   switch (answer.kind) {
     case 'policy':
@@ -86,6 +88,7 @@ class PolicyReadyWaitStrategy extends LabWaitStrategy {
 export class StsPolicyContainer extends LabContainer {
   private spec: StsPolicySpec | null = null;
   private tlsDir: string | null = null;
+  private certSpecs: readonly CertificateSpec[] = [];
 
   constructor(image: string, node: LabNodeIdentity) {
     super(image, 'StsPolicyContainer', { node, readyTimeoutMs: READY_MS });
@@ -99,6 +102,12 @@ export class StsPolicyContainer extends LabContainer {
   withTlsDirectory(dir: string): this {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new LabError('ECERT_FILE', `TLS directory ${dir} does not exist`);
     this.tlsDir = dir;
+    return this;
+  }
+
+  /** The scenario's certificates: each is issued again by the STS web PKI (web-pki.ts) for the sites to present. */
+  withCertificateSpecs(specs: readonly CertificateSpec[]): this {
+    this.certSpecs = specs;
     return this;
   }
 
@@ -117,6 +126,8 @@ export class StsPolicyContainer extends LabContainer {
 
   override async start(): Promise<StartedStsPolicy> {
     if (!this.spec || !this.tlsDir) throw new LabError('EINTERNAL', 'StsPolicyContainer: withSites() and withTlsDirectory() are required');
+    // One after another: openssl's CA serial file is shared.
+    for (const c of this.certSpecs) await issueWebCert(this.tlsDir, c);
     const files = [
       { content: POLICY_HOST_SCRIPT, target: POLICY_HOST_SCRIPT_PATH, mode: 0o644, mtime: new Date() },
       { content: renderSites(this.spec), target: POLICY_SITES_FILE, mode: 0o644, mtime: new Date() },
@@ -154,7 +165,7 @@ export class StartedStsPolicy extends StartedLabContainer {
     const key = `mta-sts.${domain}`;
     const old = this.sites[key];
     if (!old) throw new LabError('ESCENARIO', `the policy host ${this.node.name} has no site for ${domain} (sites: ${Object.keys(this.sites).join(', ')})`);
-    const cert = certificate ?? String(old.cert).replace(/^.*\//, '').replace(/\.crt$/, '');
+    const cert = certificate ?? String(old.cert).replace(/^.*\/sts-web-/, '').replace(/\.crt$/, '');
     this.sites = { ...this.sites, [key]: siteEntry(cert, answer) };
     await this.copyContentToContainer([{ content: JSON.stringify(this.sites, null, 1), target: POLICY_SITES_FILE, mode: 0o644 }]);
   }

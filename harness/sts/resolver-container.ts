@@ -4,15 +4,17 @@ import type { StartedTestContainer } from 'testcontainers';
 import { LabError } from '../core/errors.js';
 import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { tarArchive } from '../engine/tar.js';
+import { ensureWebCa, WEB_CA } from './web-pki.js';
 
 /**
  * postfix-mta-sts-resolver's mta-sts-daemon (Debian's package, 1.5.0 on trixie) as its own lab
  * node (kind sts-resolver), answering Postfix's socketmap on port 8461 of its lab address.
  *
  * Trust: the daemon fetches policies with aiohttp over Python's ssl default context, which
- * loads OpenSSL's default verify paths; SSL_CERT_FILE names the run's lab CA bundle and
- * SSL_CERT_DIR an empty folder, so the lab CA is the only trust anchor (Debian's CA store is
- * not read). DNS: the lab DNS node is the container's only resolver (aiodns reads resolv.conf).
+ * loads OpenSSL's default verify paths; SSL_CERT_FILE names the STS lab's web CA (web-pki.ts:
+ * Python 3.13 refuses the lab PKI's leaves, which lack an Authority Key Identifier) and
+ * SSL_CERT_DIR an empty folder, so that CA is the only trust anchor (Debian's CA store is not
+ * read). DNS: the lab DNS node is the container's only resolver (aiodns reads resolv.conf).
  *
  * Socketmap names (the last field of Postfix's socketmap:inet:host:8461:NAME):
  *  - `postfix`: the default zone, as the package's README configures it, plus tlsrpt: true
@@ -57,7 +59,7 @@ export const RESOLVER_CONFIG = [
  */
 const START_SCRIPT = String.raw`
 mkdir -p /tmp/empty-ca-dir
-SSL_CERT_FILE=${TLS_IN}/lab-ca.crt SSL_CERT_DIR=/tmp/empty-ca-dir mta-sts-daemon -v debug --disable-uvloop -c ${DIR}/mta-sts-daemon.yml 2>&1 &
+SSL_CERT_FILE=${TLS_IN}/${WEB_CA}.crt SSL_CERT_DIR=/tmp/empty-ca-dir mta-sts-daemon -v debug --disable-uvloop -c ${DIR}/mta-sts-daemon.yml 2>&1 &
 pid=$!
 i=0
 while [ $i -lt 100 ]; do
@@ -120,6 +122,7 @@ export class StsResolverContainer extends LabContainer {
 
   override async start(): Promise<StartedStsResolver> {
     if (!this.tlsDir) throw new LabError('EINTERNAL', 'StsResolverContainer: withTlsDirectory() is required (the lab CA is its only trust anchor)');
+    await ensureWebCa(this.tlsDir);
     const files = [
       { content: RESOLVER_CONFIG, target: `${DIR}/mta-sts-daemon.yml`, mode: 0o644, mtime: new Date() },
       { content: START_SCRIPT, target: `${DIR}/start.sh`, mode: 0o755, mtime: new Date() },

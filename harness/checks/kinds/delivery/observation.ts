@@ -2,6 +2,9 @@ import type { AnyShape, Shape } from '../../../core/shape.js';
 import { PEER_RECORD_SHAPE, type PeerRecord } from '../../../peer/peer-record.js';
 import type { PosttlsFingerView } from '../../../postfix/posttls-finger.js';
 import type { DnsAnswer } from '../../../dns/dns-spec.js';
+import type { TlsrptDatagramView } from '../../../sts/tlsrpt-datagram.js';
+import type { PolicyFetch } from '../../../sts/policy-container.js';
+import type { ResolverAnswer } from '../../../sts/resolver-container.js';
 
 /**
  * What one outbound delivery check observed, from three sources that must agree: the sending
@@ -57,6 +60,29 @@ export interface QueueView {
   readonly deferredCount: number;
 }
 
+/** One "TLSRPT: status=…" line of the sender for this message's sessions. */
+export interface TlsrptLogView {
+  readonly status: string;
+  readonly domain: string;
+  readonly receivingMx: string;
+  readonly failureType: string | null;
+  readonly failureReason: string | null;
+}
+
+/** What TLS-RPT saw of this message: libtlsrpt's datagrams (decoded) and Postfix's own lines. */
+export interface TlsrptView {
+  readonly datagrams: readonly TlsrptDatagramView[];
+  readonly log: readonly TlsrptLogView[];
+}
+
+/** The MTA-STS side of the check: the resolver's answers (stsQueries) and the policy host's fetches since the check began. */
+export interface StsView {
+  readonly answers: readonly ResolverAnswer[];
+  readonly fetches: readonly PolicyFetch[];
+  /** What mta-sts-daemon logged during the check (debug level: lookups, fetch errors). */
+  readonly resolverLog: readonly string[];
+}
+
 export interface DeliveryObservation {
   /** The Message-ID the lab gave the message (unique per check run): how the three sources are joined. */
   readonly messageId: string;
@@ -77,6 +103,10 @@ export interface DeliveryObservation {
   readonly posttlsFinger: PosttlsFingerView | null;
   /** This run's certificates by name: their fingerprints, for { "equalsObserved": "certificates.client.sha256" }. */
   readonly certificates: Readonly<Record<string, { readonly sha256: string; readonly spkiSha256: string }>>;
+  /** TLS-RPT datagrams and log lines of this message (check key "tlsrpt"), or null. */
+  readonly tlsrpt: TlsrptView | null;
+  /** The resolver's answers and the policy host's fetches, or null in a scenario without MTA-STS nodes. */
+  readonly sts: StsView | null;
 }
 
 const SENDER_TLS_SHAPE: Shape<SenderTls> = { trust: 'leaf', reused: 'leaf', protocol: 'leaf', cipher: 'leaf', bits: 'leaf', keyExchange: 'leaf', serverSignature: 'leaf', peer: 'leaf' };
@@ -109,5 +139,19 @@ export function deliveryShape(peerNodes: readonly string[], certNames: readonly 
     dns: { list: { name: 'leaf', type: 'leaf', status: 'leaf', ad: 'leaf', ede: { code: 'leaf', text: 'leaf' }, answers: 'list' } satisfies Shape<DnsLookupView> },
     posttlsFinger: { destination: 'leaf', level: 'leaf', exitCode: 'leaf', trust: 'leaf', protocol: 'leaf', cipher: 'leaf', matched: 'leaf', verifyFailure: 'leaf', lines: 'list' } satisfies Shape<PosttlsFingerView>,
     certificates: Object.fromEntries(certNames.map((n) => [n, { sha256: 'leaf', spkiSha256: 'leaf' } as AnyShape])),
+    tlsrpt: {
+      datagrams: {
+        list: {
+          domain: 'leaf', reportRecord: 'leaf', policyType: 'leaf', policyDomain: 'leaf', policyStrings: 'list', mxHostPatterns: 'list', result: 'leaf', failureCount: 'leaf', failureType: 'leaf', raw: 'leaf', problem: 'leaf',
+          failures: { list: { resultType: 'leaf', sendingMtaIp: 'leaf', receivingMxHostname: 'leaf', receivingMxHelo: 'leaf', receivingIp: 'leaf', additionalInformation: 'leaf', failureReasonCode: 'leaf' } },
+        } satisfies Shape<TlsrptDatagramView>,
+      },
+      log: { list: { status: 'leaf', domain: 'leaf', receivingMx: 'leaf', failureType: 'leaf', failureReason: 'leaf' } satisfies Shape<TlsrptLogView> },
+    },
+    sts: {
+      answers: { list: { map: 'leaf', domain: 'leaf', answer: 'leaf' } satisfies Shape<ResolverAnswer> },
+      fetches: { list: { host: 'leaf', sni: 'leaf', path: 'leaf', status: 'leaf' } satisfies Shape<PolicyFetch> },
+      resolverLog: 'list',
+    },
   };
 }

@@ -15,6 +15,7 @@ import { nodeAddress } from '../../../lab/topology.js';
 import { addEvents, type CheckRunner, type KindOutcome } from '../runner.js';
 import type { DeliveryAttempt, DeliveryObservation, QueueView } from './observation.js';
 import type { DeliveryCheck } from './spec.js';
+import { applyStsAction, beforeSend, resolverProblem, stsView, tlsrptAgreement, tlsrptView } from './sts.js';
 
 const colonHex = (hex: string) => hex.toUpperCase().replace(/(..)(?!$)/g, '$1:');
 
@@ -200,6 +201,8 @@ async function applyBefore(session: Parameters<CheckRunner<DeliveryCheck>>[0], c
       const files = renderZones(spec, { address: (n) => nodeAddress(session.network, session.topology.spec(n)), dnsAddress: dns.address, certs: session.certs.pairs }).files;
       await dns.updateZone(a.zone, files[a.zone]!);
       zoneChanged = true;
+    } else if ('stsSite' in a) {
+      await applyStsAction(session, check, a);
     } else {
       const peer = await session.node(a.peer, 'smtp-peer');
       const pair = session.certs.pairs.get(a.certificate);
@@ -229,6 +232,7 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
       receivers.push({ kind: 'postfix', name: n.name, postfix: pf, marker: pf.log.size });
     }
   }
+  const stsMarkers = await beforeSend(session, check);
   const since = sender.log.size;
   const messageId = `${check.id}.${randomBytes(6).toString('hex')}@smtp-tls-lab.lab.test`;
   const injected = Date.now();
@@ -265,6 +269,11 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
       const r = await sender.exec(posttlsFingerCommand(destination, level));
       oracle = parsePosttlsFinger(destination, level, r.exitCode, r.output);
     }
+    const own = outboundQueue.events(sender.log, queueId, since);
+    const resolverDown = session.topology.firstOfKind('sts-resolver') ? resolverProblem(own, sender.log.since(since)) : null;
+    if (resolverDown) throw new LabError('ESTS', `the MTA-STS resolver did not answer Postfix's socketmap query, so this is no MTA-STS verdict: ${resolverDown}`);
+    const tlsrpt = await tlsrptView(sender, check, stsMarkers, own);
+    const sts = await stsView(session, check, stsMarkers);
     const obs: DeliveryObservation = Object.freeze({
       messageId,
       queueId,
@@ -277,13 +286,15 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
       dns: Object.freeze(lookups),
       posttlsFinger: oracle,
       certificates: Object.freeze(Object.fromEntries([...session.certs.pairs].map(([name, p]) => [name, Object.freeze({ sha256: p.sha256, spkiSha256: colonHex(spkiSha256(p.cert)) })]))),
+      tlsrpt,
+      sts,
     });
     out.tlsSurface.delivery = obs;
     out.assertions.push(...expectationAssertions('delivery', check.expect, obs));
-    const own = outboundQueue.events(sender.log, queueId, since);
     addEvents(out, own);
     out.assertions.push(...logPresenceAssertions('sender-log', own, check.senderLog, check.senderLogAbsent, obs));
     out.assertions.push(...agreement(obs));
+    out.assertions.push(...tlsrptAgreement(obs.tlsrpt));
   } finally {
     // A deferred message would be retried during a later check and confuse its peer record: it goes once judged.
     if (!queueIdDropped) {

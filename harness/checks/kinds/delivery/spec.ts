@@ -2,6 +2,7 @@ import type { AnyShape } from '../../../core/shape.js';
 import type { Matcher } from '../../matchers.js';
 import { readExpectations, readLogEventExpectation, type CheckCommon, type CheckKindSpec, type LogEventExpectation } from '../spec-common.js';
 import { deliveryShape } from './observation.js';
+import { readAnswer, type PolicyAnswer } from '../../../sts/policy-spec.js';
 
 /**
  * Postfix as the sending client: the lab injects one message into the Postfix under test
@@ -40,15 +41,27 @@ export interface DeliveryCheck extends CheckCommon {
   /** Events the sender must have logged for this message's sessions (by queue id and smtp process). */
   readonly senderLog: readonly LogEventExpectation[];
   readonly senderLogAbsent: readonly LogEventExpectation[];
+  /**
+   * TLS-RPT: the lab's reader binds the sender's smtp_tlsrpt_socket_name before the message is
+   * sent; the datagrams libtlsrpt sent for this message's sessions are decoded into `tlsrpt`,
+   * and must agree with Postfix's own "TLSRPT: status=…" lines (harness/sts/).
+   */
+  readonly tlsrpt: boolean;
+  /** Questions put to the sts-resolver node after the delivery, as Postfix puts them (socketmap name, domain). */
+  readonly stsQueries: readonly { readonly map: string; readonly domain: string }[];
 }
 
-export type DeliveryAction = { readonly zone: string; readonly records: readonly string[] } | { readonly peer: string; readonly certificate: string };
+export type DeliveryAction =
+  | { readonly zone: string; readonly records: readonly string[] }
+  | { readonly peer: string; readonly certificate: string }
+  /** The MTA-STS policy host's site for this domain answers this from now on (with another certificate, when named). */
+  | { readonly stsSite: string; readonly answer: PolicyAnswer; readonly certificate: string | null };
 
 const ADDRESS = /^[A-Za-z0-9._+-]+@[a-z0-9.-]+$/;
 
 export const deliverySpec: CheckKindSpec<DeliveryCheck> = {
   kind: 'delivery',
-  keys: ['send', 'expect', 'senderLog', 'senderLogAbsent', 'outcomeTimeoutMs', 'before', 'dnsLookups', 'posttlsFinger'],
+  keys: ['send', 'expect', 'senderLog', 'senderLogAbsent', 'outcomeTimeoutMs', 'before', 'dnsLookups', 'posttlsFinger', 'tlsrpt', 'stsQueries'],
   inferredFrom: ['send'],
   read(r, common, ctx) {
     const zones = ctx.zones ?? [];
@@ -73,7 +86,15 @@ export const deliverySpec: CheckKindSpec<DeliveryCheck> = {
     if (Object.keys(expect).length + senderLog.length + senderLogAbsent.length === 0) r.fail('a delivery check with at least one expectation (expect, senderLog or senderLogAbsent)', 'a check that expects nothing can never fail');
     if (send.retry && !Object.keys(expect).some((p) => p.startsWith('retry'))) r.field('send').field('retry').fail('an expectation on "retry…" when a retry is asked for', 'say what the second attempt must show, or drop "retry"');
     const before: DeliveryAction[] = r.has('before')
-      ? r.field('before').list().map((a) => {
+      ? r.field('before').list().map((a): DeliveryAction => {
+          if (a.has('stsSite')) {
+            a.object(['stsSite', 'certificate', 'policy', 'body', 'contentType', 'status', 'redirect', 'oversizedBytes', 'reset']);
+            return {
+              stsSite: a.field('stsSite').string(/^[a-z0-9.-]+$/, 'a policy domain of the sts-policy node'),
+              certificate: a.has('certificate') ? a.field('certificate').oneOf(ctx.certNames.length ? ctx.certNames : ['(none)']) : null,
+              answer: readAnswer(a),
+            };
+          }
           if (a.has('zone')) {
             a.object(['zone', 'records']);
             const zone = a.field('zone').string();
@@ -101,9 +122,17 @@ export const deliverySpec: CheckKindSpec<DeliveryCheck> = {
           level: ptf.has('level') ? ptf.field('level').oneOf(['dane', 'dane-only', 'fingerprint', 'verify', 'secure', 'encrypt', 'may'] as const) : 'dane',
         }
       : null;
+    const stsQueries = r.has('stsQueries')
+      ? r.field('stsQueries').list().map((q) => {
+          q.object(['map', 'domain']);
+          return { map: q.has('map') ? q.field('map').oneOf(['postfix', 'strict', 'nortls'] as const) : 'postfix', domain: q.field('domain').string(/^[a-z0-9.-]+$/, 'a domain') };
+        })
+      : [];
     return {
       ...common,
       kind: 'delivery',
+      tlsrpt: r.has('tlsrpt') ? r.field('tlsrpt').boolean() : false,
+      stsQueries,
       before,
       posttlsFinger,
       dnsLookups,
