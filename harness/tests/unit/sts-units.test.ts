@@ -31,6 +31,17 @@ describe('libtlsrpt datagrams, decoded (golden files)', () => {
     expect(d.policyStrings).toContain('mode: enforce');
   });
 
+  it('reads a captured sts failure and agrees with the TLSRPT line Postfix logged for it', () => {
+    const d = decodeTlsrptDatagram(fs.readFileSync(path.join(dir, 'sts-vs-dane--sts-and-dane.datagram')));
+    expect(d).toMatchObject({ policyType: 'sts', result: 'failure', failureCount: 1, failureType: 'validation-failure', failures: [{ resultType: 'validation-failure', failureReasonCode: 'self-signed_certificate' }] });
+    const logText = fs.readFileSync(path.join(PROJECT_ROOT, 'harness/tests/golden/postfix-log/sts-vs-dane-sender-postfix-3.10.log'), 'utf8');
+    const line = logText.split('\n').map((l) => parseLogLine(l)).find((e) => e.type === 'tlsrpt' && e.status === 'failure');
+    expect(line).toBeDefined();
+    if (line?.type !== 'tlsrpt') return;
+    const view = { status: line.status, domain: line.domain, receivingMx: line.receivingMx.name, failureType: line.failureType, failureReason: line.failureReason };
+    expect(tlsrptAgreement({ datagrams: [d], log: [view] }).map((a) => a.ok)).toEqual([true, true]);
+  });
+
   it('maps failure details by libtlsrpt\'s keys (c, s, n, h, r, a, f) and RFC 8460 names', () => {
     const raw = '{"d": "x.test","pr": "v=TLSRPTv1; rua=mailto:r@x.test","policies":[{"policy-type":2,"policy-domain": "x.test","failure-details":[{"c":202,"s":"10.0.0.10","n":"mx.x.test","r":"10.0.0.1"}],"t":1,"f":1}]}';
     expect(decodeTlsrptDatagram(Buffer.from(raw))).toMatchObject({
