@@ -35,3 +35,15 @@ describe('interop: Postfix sends to OpenSMTPD (interop-postfix-to-opensmtpd)', (
     }
   }, 180_000);
 });
+
+describe('interop: Postfix at dane sends to Exim (interop-dane-to-exim)', () => {
+  const session = useScenarioSession('interop-dane-to-exim');
+
+  it('a matching TLSA is Verified and Exim logs the SNI Postfix sent; a TLSA of another key defers', async () => {
+    const s = session();
+    for (const check of s.scenario.checks) {
+      const r = await runCheck(s, check);
+      expect(r.status, `${check.id}: ${r.message}`).toBe('pass');
+    }
+  }, 180_000);
+});
