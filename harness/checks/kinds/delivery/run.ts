@@ -259,7 +259,13 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
       return relayed ? messageId : null;
     };
     const peers = await peerRecords(receivers, sentTo);
-    const queue = await queueView(sender, queueId);
+    let queue = await queueView(sender, queueId);
+    // qmgr removes a delivered message a moment after smtp logged it sent: wait for that, briefly, before judging the queue.
+    const allDone = retry === null && deliveries.every((x) => x.status === 'sent' || x.status === 'bounced');
+    for (let i = 0; i < 20 && queue.thisMessage && allDone; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      queue = await queueView(sender, queueId);
+    }
     const dnsNode = session.topology.firstOfKind('dns');
     const dns = check.dnsLookups.length && dnsNode ? await session.node(dnsNode.name, 'dns') : null;
     const lookups = dns ? await Promise.all(check.dnsLookups.map((q) => dns.query(q.name, q.type))) : [];
