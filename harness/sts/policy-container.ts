@@ -72,7 +72,7 @@ class PolicyReadyWaitStrategy extends LabWaitStrategy {
       throw new LabError('ESTS', `the MTA-STS policy host did not start: ${(err as Error).message}`, { detail: out.all().slice(-20).join('\n') });
     }
     if (ISOLATION_FAILED.test(line)) throw new LabError('EISOLATION', `the policy host could not be isolated: ${line}`);
-    if (!/ready/.test(line)) {
+    if (!/^lab-sts-policy: ready/.test(line)) {
       // Python prints its traceback over several lines; give it a moment to finish.
       await new Promise((r) => setTimeout(r, 300));
       throw new LabError('ESTS', `the MTA-STS policy host could not serve HTTPS: ${FAILED.test(line) ? line.replace(/^lab-sts-policy: FAILED /, '') : 'the server died'}`, { detail: out.all().slice(-20).join('\n') });

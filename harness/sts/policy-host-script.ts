@@ -72,8 +72,10 @@ def serve(conn, addr, base):
         head = 'HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: close\r\n' % (status, len(body))
         for k, v in site.get('headers', {}).items():
             head += '%s: %s\r\n' % (k, v)
-        tls.sendall(head.encode() + b'\r\n' + body)
+        # Said before sending: a client that hangs up half-way (a resolver refusing an oversized
+        # policy) still made this fetch, and the line must not depend on who closes first.
         say('fetch host=%s sni=%s path=%s status=%d bytes=%d' % (host, sn, path, status, len(body)))
+        tls.sendall(head.encode() + b'\r\n' + body)
     except Exception as e:
         say('fetch-error from=%s error=%s' % (addr[0], str(e).replace(' ', '_')))
     finally:

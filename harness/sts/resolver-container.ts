@@ -64,6 +64,7 @@ const START_SCRIPT = String.raw`
 mkdir -p /tmp/empty-ca-dir
 SSL_CERT_FILE=${TLS_IN}/${WEB_CA}.crt SSL_CERT_DIR=/tmp/empty-ca-dir mta-sts-daemon -v debug --disable-uvloop -c ${DIR}/mta-sts-daemon.yml 2>&1 &
 pid=$!
+echo $pid > /run/mta-sts-daemon.pid
 i=0
 while [ $i -lt 100 ]; do
   if ! kill -0 $pid 2>/dev/null; then echo "lab-sts-resolver: FAILED mta-sts-daemon exited"; exit 1; fi
@@ -93,9 +94,12 @@ class ResolverReadyWaitStrategy extends LabWaitStrategy {
       throw new LabError('ESTS', `the MTA-STS resolver did not start: ${(err as Error).message}`, { detail: out.all().slice(-20).join('\n') });
     }
     if (ISOLATION_FAILED.test(line)) throw new LabError('EISOLATION', `the resolver node could not be isolated: ${line}`);
-    if (!/ready/.test(line)) throw new LabError('ESTS', `the MTA-STS resolver did not start: ${line.replace(/^lab-sts-resolver: FAILED /, '')}`, { detail: out.all().slice(-20).join('\n') });
+    if (!/^lab-sts-resolver: ready/.test(line)) throw new LabError('ESTS', `the MTA-STS resolver did not start: ${line.replace(/^lab-sts-resolver: FAILED /, '')}`, { detail: out.all().slice(-20).join('\n') });
   }
 }
+
+/** Where the start script writes mta-sts-daemon's pid (a test stops the daemon by it). */
+export const RESOLVER_PID_FILE = '/run/mta-sts-daemon.pid';
 
 export class StsResolverContainer extends LabContainer {
   private tlsDir: string | null = null;

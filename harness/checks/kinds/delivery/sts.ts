@@ -80,7 +80,16 @@ export async function stsView(session: Session, check: DeliveryCheck, markers: S
   // One after another, as Postfix's single smtp process would ask; the fetches they cause count as the check's too.
   const answers = [];
   for (const q of check.stsQueries) answers.push(await resolver!.query(q.map, q.domain));
-  const fetches = policyNode ? (await session.node(policyNode.name, 'sts-policy')).fetches().slice(markers.fetches) : [];
+  const host = policyNode ? await session.node(policyNode.name, 'sts-policy') : null;
+  // The host prints its fetch line after it answered, so the line can reach the harness after
+  // the resolver's answer did: read until no new line came for a moment (bounded).
+  let fetches = host ? host.fetches().slice(markers.fetches) : [];
+  for (let quiet = 0, waited = 0; host && quiet < 3 && waited < 20; waited++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = host.fetches().slice(markers.fetches);
+    quiet = now.length === fetches.length ? quiet + 1 : 0;
+    fetches = now;
+  }
   const resolverLog = resolver ? resolver.logLines().slice(markers.resolverLines) : [];
   return Object.freeze({ answers: Object.freeze(answers), fetches: Object.freeze(fetches), resolverLog: Object.freeze([...resolverLog]) });
 }
