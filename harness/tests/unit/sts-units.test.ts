@@ -15,6 +15,7 @@ import { renderPolicy } from '../../sts/policy-spec.js';
 import { loadScenario } from '../../scenario/load.js';
 import { tlsrptAgreement } from '../../checks/kinds/delivery/sts.js';
 import { expectGolden } from '../golden-file.js';
+import { rfc8460Reports } from '../../sts/rfc8460-report.js';
 
 const dir = path.join(PROJECT_ROOT, 'harness/tests/golden/tlsrpt-datagram');
 const datagrams = fs.readdirSync(dir).filter((f) => f.endsWith('.datagram'));
@@ -99,5 +100,17 @@ describe('policy host', () => {
     const host = s.nodes.find((n) => n.kind === 'sts-policy')!;
     expect(host.sts!.sites.map((x) => x.domain)).toEqual(['mismatch.sts.lab.test', 'good.sts.lab.test']);
     expect(host.sts!.sites[0]!.answer).toEqual({ kind: 'policy', mode: 'enforce', mx: ['mx.elsewhere.sts.lab.test'], maxAge: 86400 });
+  });
+});
+
+describe('RFC 8460 aggregate report from the captured datagrams', () => {
+  it('one report per domain, sessions counted per policy, failures by their details (golden)', () => {
+    const read = (f: string) => decodeTlsrptDatagram(fs.readFileSync(path.join(dir, f)));
+    const dgs = [read('sts-vs-dane--sts-and-dane.datagram'), read('sts-vs-dane--sts-and-dane.datagram'), read('sts-vs-dane--dane-only.datagram'), read('sts-enforce-valid--enforce-policy-verified.datagram')];
+    const reports = rfc8460Reports(dgs, { start: new Date('2026-12-03T00:00:00Z'), end: new Date('2026-12-04T00:00:00Z') }, (d) => `2026-12-03_${d}`);
+    expect(reports.map((r) => r['report-id'])).toEqual(['2026-12-03_both.sts.lab.test', '2026-12-03_daneonly.sts.lab.test', '2026-12-03_good.sts.lab.test']);
+    expect(reports[0]!.policies[0]!.summary).toEqual({ 'total-successful-session-count': 0, 'total-failure-session-count': 2 });
+    expect(reports[0]!.policies[0]!['failure-details']).toEqual([{ 'result-type': 'validation-failure', 'receiving-mx-hostname': 'mx.both.sts.lab.test', 'receiving-ip': expect.any(String), 'receiving-mx-helo': expect.stringMatching(/^250-mx-peer Nice to meet you, .*\r\n250 SIZE 4194304$/s), 'failure-reason-code': 'self-signed_certificate', 'sending-mta-ip': expect.any(String), 'failed-session-count': 2 }]);
+    expectGolden(path.join(dir, 'rfc8460-report.json'), reports);
   });
 });
