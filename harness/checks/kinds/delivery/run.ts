@@ -8,6 +8,7 @@ import type { StartedPostfixContainer } from '../../../postfix/postfix-container
 import type { StartedSmtpPeer } from '../../../peer/smtp-peer.js';
 import { postfixPeerRecord } from '../../../peer/postfix-peer-record.js';
 import type { PeerRecord } from '../../../peer/peer-record.js';
+import type { ReceivingMta } from '../../../interop/interop-peer-record.js';
 import type { Assertion } from '../../result.js';
 import { renderZones } from '../../../dns/zone.js';
 import { parsePosttlsFinger, posttlsFingerCommand, type PosttlsFingerView } from '../../../postfix/posttls-finger.js';
@@ -22,7 +23,7 @@ const colonHex = (hex: string) => hex.toUpperCase().replace(/(..)(?!$)/g, '$1:')
 /** Bounds of the waits around a delivery (each named in its timeout message). */
 const WAITS = { queueId: 15_000, peerSettle: 3_000 } as const;
 
-type Receiver = { readonly name: string; readonly marker: number } & ({ readonly kind: 'capturing'; readonly peer: StartedSmtpPeer } | { readonly kind: 'postfix'; readonly postfix: StartedPostfixContainer });
+type Receiver = { readonly name: string; readonly marker: number } & ({ readonly kind: 'capturing'; readonly peer: StartedSmtpPeer } | { readonly kind: 'postfix'; readonly postfix: StartedPostfixContainer } | { readonly kind: 'mta'; readonly mta: ReceivingMta });
 
 /** The message the lab injects: a unique Message-ID joins the sender's log, the peers' records and the queue. */
 function message(check: DeliveryCheck, messageId: string): string {
@@ -139,6 +140,9 @@ async function peerRecords(receivers: readonly Receiver[], sentTo: (node: string
       const settled = await rc.peer.waitFor('connections of this check closed', (r) => mine(r).every((c) => c.closed || c.tls !== null), WAITS.peerSettle).catch(() => rc.peer.record());
       const connections = mine(settled);
       records[rc.name] = Object.freeze({ ...settled, connections: Object.freeze(connections), messages: Object.freeze(connections.flatMap((c) => c.messages)) });
+    } else if (rc.kind === 'mta') {
+      // An interop MX (Exim, OpenSMTPD) gives its record from its own log (harness/interop/).
+      records[rc.name] = (await rc.mta.peerRecord(rc.name, rc.marker, sentTo(rc.name))) as unknown as PeerRecord;
     } else {
       records[rc.name] = await postfixPeerRecord(rc.name, rc.postfix, rc.marker, sentTo(rc.name));
     }
@@ -230,6 +234,9 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
     } else if (n.kind === 'postfix' && n.postfix) {
       const pf = await session.node(n.name, 'postfix');
       receivers.push({ kind: 'postfix', name: n.name, postfix: pf, marker: pf.log.size });
+    } else if (n.kind === 'exim' || n.kind === 'opensmtpd') {
+      const mta = await session.node(n.name, n.kind);
+      receivers.push({ kind: 'mta', name: n.name, mta, marker: mta.recordMarker });
     }
   }
   const stsMarkers = await beforeSend(session, check);
