@@ -9,6 +9,8 @@ import { runCheck } from '../checks/run-check.js';
 import { removeLabObjects, removeRunObjectsSync } from '../engine/cleanup.js';
 import { ensureEngine } from '../engine/engine.js';
 import { ensureImage } from '../engine/images.js';
+import { DEFAULT_STACK, type StackName } from '../core/stacks.js';
+import { readStackVersions } from '../lab/stack-versions.js';
 import { RUN_ID } from '../engine/labels.js';
 import { probe } from '../enum/probe.js';
 import type { ProbeResult } from '../enum/probe-result.js';
@@ -28,6 +30,8 @@ import type { CheckedService } from './services.js';
 export interface ConfigCheckOptions {
   readonly dir: string;
   readonly profile: Profile;
+  /** The stack to run the config on (`check --stack`); default bookworm. */
+  readonly stack?: StackName;
   readonly outDir: string;
   readonly out: (line: string) => void;
   readonly say: (line: string) => void;
@@ -117,10 +121,11 @@ export async function runConfigCheck(o: ConfigCheckOptions): Promise<ExitCode> {
     return finish(o, startedAt, null, base([errorResult({ kind: 'check-input', id: 'services', title: 'The config has an SMTP service', why: '' }, err)], { error: err.toRecord() }), [], overlaid);
   }
 
+  const stack = o.stack ?? DEFAULT_STACK;
   let image: string;
   try {
     await ensureEngine(o.say);
-    image = (await ensureImage('postfix', (l) => o.say(`lab: ${l}`))).tag;
+    image = (await ensureImage('postfix', (l) => o.say(stack === DEFAULT_STACK ? `lab: ${l}` : `lab [${stack}]: ${l}`), stack)).tag;
   } catch (err) {
     const e = asLabError(err);
     return finish(o, startedAt, null, base(services.flatMap((s) => serviceErrors(built, o.profile, s, e)), { error: e.toRecord() }), [`${e.code}: ${e.message}`], overlaid);
@@ -137,7 +142,7 @@ export async function runConfigCheck(o: ConfigCheckOptions): Promise<ExitCode> {
   let session: ScenarioSession | null = null;
   try {
     try {
-      session = await ScenarioSession.start(scenario, image);
+      session = await ScenarioSession.start(scenario, image, stack);
     } catch (err) {
       const raw = asLabError(err);
       // Postfix names a line of the lab's merged main.cf; the user wants the line of their own file.
@@ -180,11 +185,12 @@ export async function runConfigCheck(o: ConfigCheckOptions): Promise<ExitCode> {
     const logEvents = session.postfix.log.all();
     const mainCf = session.config.mainCf;
     const startupMs = session.startupMs;
+    const versions = await readStackVersions(session.postfix, image).catch(() => ({ postfix: null, openssl: null }));
     const problems = await session.stop();
     session = null;
     const record = base(
       outcomes.flatMap((x) => x.checks),
-      { startupMs, findings: startup.findings, logEvents, mainCf, cleanupProblems: problems },
+      { startupMs, findings: startup.findings, logEvents, mainCf, cleanupProblems: problems, stack: { name: stack, ...versions } },
     );
     return finish(o, startedAt, image, record, [], overlaid, outcomes);
   } finally {

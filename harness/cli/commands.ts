@@ -31,6 +31,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'postfix-config', value: 'DIR', help: 'the folder holding your main.cf (required), master.cf and the map files it names' },
       { name: 'profile', value: 'NAME', help: 'ncsc-nl (default), mozilla-intermediate, mozilla-modern, seed-000 (harness/profiles/)' },
       { name: 'out', value: 'DIR', help: 'write the report under DIR instead of reports/ (DIR/latest/: report.json, junit.xml, summary.md, index.html, overlay.json)' },
+      { name: 'stack', value: 'NAME', repeat: true, help: 'run your config on this stack (bullseye, bookworm, trixie, sid; default: bookworm); its image is built if missing' },
       { name: 'help', value: null, help: 'show this help' },
     ],
   },
@@ -72,6 +73,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: { usage: 'ID', min: 1, max: 1 },
     flags: [
       { name: 'scenarios-dir', value: 'DIR', help: 'read the scenario from DIR instead of scenarios/' },
+      { name: 'stack', value: 'NAME', repeat: true, help: 'start the lab on this stack (bullseye, bookworm, trixie, sid; default: the first stack the scenario names, else bookworm)' },
       { name: 'help', value: null, help: 'show this help' },
     ],
   },

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { LabError, asLabError } from '../core/errors.js';
 import { forTerminal } from '../core/escape.js';
-import { oneOf, parseCommandLine, positiveInt, shardFlag } from './args.js';
+import { oneOf, oneStackFlag, parseCommandLine, positiveInt, shardFlag } from './args.js';
 import { COMMANDS, usage } from './commands.js';
 
 // Only the modules above load for every command (help and usage errors need no more). Each
@@ -81,7 +81,8 @@ async function main(argv: string[]): Promise<number> {
       const dir = flags['postfix-config'] as string | undefined;
       if (!dir) throw new LabError('EUSAGE', 'check: --postfix-config DIR is required (the folder with your main.cf)', { detail: usage('check') });
       const [{ checkCommand }, { REPORTS_DIR }] = await Promise.all([import('./check-command.js'), paths()]);
-      return checkCommand({ dir, profile: flags.profile as string | undefined, outDir: (flags.out as string | undefined) ?? REPORTS_DIR, out, say });
+      const stack = await oneStackFlag(flags.stack as string[] | undefined, 'check');
+      return checkCommand({ dir, profile: flags.profile as string | undefined, ...(stack ? { stack } : {}), outDir: (flags.out as string | undefined) ?? REPORTS_DIR, out, say });
     }
     case 'tlsa': {
       const cert = flags.cert as string | undefined;
@@ -111,7 +112,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'up': {
       const [{ upCommand }, { SCENARIOS_DIR }] = await Promise.all([import('./up-command.js'), paths()]);
-      return upCommand({ id: operands[0]!, scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR), out, say });
+      const stack = await oneStackFlag(flags.stack as string[] | undefined, 'up');
+      return upCommand({ id: operands[0]!, scenariosDir: path.resolve((flags['scenarios-dir'] as string | undefined) ?? SCENARIOS_DIR), ...(stack ? { stack } : {}), out, say });
     }
     case 'diff': {
       const format = oneOf(flags.format as string | undefined, ['text', 'md'] as const, 'format', 'diff') ?? 'text';

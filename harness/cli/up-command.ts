@@ -158,7 +158,7 @@ export async function upCommand(o: UpOptions): Promise<number> {
     const image = (await ensureImage('postfix', (l) => o.say(stack === DEFAULT_STACK ? `up: ${l}` : `up [${stack}]: ${l}`), stack)).tag;
     if (signal) return EXIT_BY_SIGNAL[signal]!;
     o.say(`up: starting ${scenario.id}${stack === DEFAULT_STACK ? '' : ` on stack ${stack}`} …`);
-    session = await ScenarioSession.start(scenario, image);
+    session = await ScenarioSession.start(scenario, image, stack);
     if (signal) return EXIT_BY_SIGNAL[signal]!;
 
     const topology = session.topology;

@@ -327,3 +327,20 @@ async function buildLabLayer(name: string, recipe: Recipe, baseTag: string, tag:
     fs.rmSync(staging, { recursive: true, force: true });
   }
 }
+
+const tagStacks = new Map<string, Map<string, StackName>>();
+
+/**
+ * The stack whose recipe gives this image tag (computed once per image kind and process).
+ * Undefined for a tag no stack gives: a test's own image, or a recipe changed since the image
+ * was built. Callers that know the stack pass it; this is for those that know only the image.
+ */
+export function stackOfImageTag(name: string, image: string): StackName | undefined {
+  let byTag = tagStacks.get(name);
+  if (!byTag) {
+    const recipe = loadRecipe(name);
+    byTag = new Map(recipeStacks(recipe).map((s) => [imageTags(name, recipeForStack(recipe, s)).tag, s]));
+    tagStacks.set(name, byTag);
+  }
+  return byTag.get(image);
+}

@@ -8,6 +8,8 @@ import type { StartedPostfixContainer } from '../postfix/postfix-container.js';
 import { DEFAULT_NODES, type LabNodeKind, type Scenario } from '../scenario/types.js';
 import type { LabClientContainer } from './client-container.js';
 import { LabNetwork } from '../engine/lab-network.js';
+import { stackOfImageTag } from '../engine/images.js';
+import type { StackName } from '../core/stacks.js';
 import { planTopology, Topology, type StartedNodeByKind } from './topology.js';
 import { smtpdInetServices, warmUp, type WarmUpReport } from './warm-up.js';
 import { probe, type ProbeResult } from '../enum/probe.js';
@@ -41,6 +43,12 @@ export interface StartupBreakdown {
 export class ScenarioSession {
   private constructor(
     readonly image: string,
+    /**
+     * The stack the image belongs to: as the caller gave it, else found by the image's tag;
+     * undefined for an image no stack's recipe gives (a byStack check then errs, never judges
+     * by the wrong stack).
+     */
+    readonly stack: StackName | undefined,
     readonly scenario: Scenario,
     readonly topology: Topology,
     /** The scenario's (first) Postfix node. */
@@ -76,7 +84,7 @@ export class ScenarioSession {
     return this.startup;
   }
 
-  static async start(scenario: Scenario, image: string): Promise<ScenarioSession> {
+  static async start(scenario: Scenario, image: string, stack?: StackName): Promise<ScenarioSession> {
     const started = Date.now();
     const undo: (() => Promise<unknown> | unknown)[] = [];
     try {
@@ -110,7 +118,7 @@ export class ScenarioSession {
       const breakdown = deepFreeze({ certsMs, networkMs: topology.networkMs, nodesMs: started + startupMs - prepared, nodes: Object.fromEntries(eager) });
       const warm = await warmUp(postfix, smtpdInetServices(parseMasterCf(config.masterCf, 'master.cf'), config.items));
       const startup = Object.freeze([...postfix.log.all()]);
-      return new ScenarioSession(image, scenario, topology, postfix, certs, config, startupMs, warm, breakdown, startup, saslPasswords);
+      return new ScenarioSession(image, stack ?? stackOfImageTag('postfix', image), scenario, topology, postfix, certs, config, startupMs, warm, breakdown, startup, saslPasswords);
     } catch (err) {
       for (const step of undo.reverse()) {
         try {

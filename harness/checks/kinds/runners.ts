@@ -1,6 +1,5 @@
 import { LabError } from '../../core/errors.js';
-import { STACK_NAMES, type StackName } from '../../core/stacks.js';
-import { imageTags, loadRecipe, recipeForStack, recipeStacks } from '../../engine/images.js';
+import { STACK_NAMES } from '../../core/stacks.js';
 import type { ScenarioSession } from '../../lab/scenario-session.js';
 import { checkForStack, type CheckKindName } from './spec-common.js';
 import type { CheckSpec } from './specs.js';
@@ -11,21 +10,6 @@ import { runOfferOnly } from './offer-only/run.js';
 import { runStartupLog } from './startup-log/run.js';
 import { runDelivery } from './delivery/run.js';
 
-let tagStacks: Map<string, StackName> | null = null;
-
-/**
- * The stack whose image the session runs, by the image tag each stack's recipe gives (the
- * session knows its image, not its stack; computed once per process). Undefined when no stack's
- * recipe gives that tag (the recipe changed since the run built its images).
- */
-export function stackOfImage(image: string): StackName | undefined {
-  if (!tagStacks) {
-    const recipe = loadRecipe('postfix');
-    tagStacks = new Map(recipeStacks(recipe).map((s) => [imageTags('postfix', recipeForStack(recipe, s)).tag, s]));
-  }
-  return tagStacks.get(image);
-}
-
 /**
  * A kind's runner, judging the check by the expectation of the session's stack (byStack) and
  * recording which one applied in the result's tlsSurface.expectation. A check without byStack
@@ -35,7 +19,7 @@ export function stackOfImage(image: string): StackName | undefined {
 function onItsStack<S extends CheckSpec>(run: CheckRunner<S>): CheckRunner<S> {
   return async (session: ScenarioSession, check, out) => {
     if (!check.byStack) return run(session, check, out);
-    const stack = stackOfImage(session.image);
+    const stack = session.stack;
     if (!stack) throw new LabError('EINTERNAL', `check ${check.id} has a byStack expectation, but image ${session.image} is none of the stacks' images (${STACK_NAMES.join(', ')}) as containers/postfix/recipe.json gives them now`);
     const { check: applied, expectation } = checkForStack(check, stack);
     out.tlsSurface.expectation = expectation;

@@ -113,7 +113,7 @@ describe('catalogue', () => {
         });
         if (!entry.scenario || typeof image !== 'string') return;
         budget.start();
-        const starting = ScenarioSession.start(entry.scenario, image);
+        const starting = ScenarioSession.start(entry.scenario, image, stack);
         try {
           session = await budget.run('start', starting);
           meta(suite.meta, { startupMs: session.startupMs, mainCf: session.config.mainCf });

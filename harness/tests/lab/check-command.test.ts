@@ -102,6 +102,17 @@ describe('check --postfix-config DIR', () => {
     expect(overlay.certificates.map((c) => [c.name, c.key])).toEqual([['mail-rsa', 'rsa-2048'], ['mail-ecdsa', 'ec-p256']]);
   }, 240_000);
 
+  it('check --stack trixie: the same config on trixie\'s Postfix 3.10 / OpenSSL 3.5, whose versions the report reads from the container', async () => {
+    const r = await check(['--postfix-config', fixture('weak-tls'), '--profile', 'seed-000', '--stack', 'trixie']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const stack = (report(r).scenarios[0] as unknown as { stack: { name: string; postfix: string; openssl: string } }).stack;
+    expect(stack.name).toBe('trixie');
+    expect(stack.postfix).toMatch(/^3\.10\./);
+    expect(stack.openssl).toMatch(/^OpenSSL 3\.5\./);
+    // What seed 002's "!SSLv2, !SSLv3" leaves on: TLS 1.0 and 1.1 still accepted on OpenSSL 3.5, as on 3.0.
+    expect(withStatus(r, 'fail')).toEqual(['25-seed-000-dh-ffdhe4096', '25-seed-000-exclude-list', '25-seed-000-protocol-floor', '25-seed-000-server-preference']);
+  }, 240_000);
+
   it('a map the folder lacks: exit 2, named with the parameter that wants it, and every other check still gives a verdict', async () => {
     const r = await check(['--postfix-config', fixture('missing-map')]);
     expect(r.code, r.stdout + r.stderr).toBe(2);
