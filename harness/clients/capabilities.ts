@@ -48,6 +48,21 @@ export const CLIENT_CAPABILITIES: Readonly<Record<ClientName, ClientCapabilities
       { path: 'delivery', why: 's_client sends no message' },
     ],
   },
+  gnutls: {
+    // OpenSSL's lists mean nothing to GnuTLS: a check gives the gnutls client a priority string (tls.gnutlsPriority) instead.
+    cannotDo: ['mode:plain', 'plaintextProbe', 'forceStarttls', 'message', 'auth', 'stopAfter:banner', 'stopAfter:ehlo', 'injectAfterStarttls', 'renegotiate', 'resume', 'tls.ciphers', 'tls.ciphersuites', 'tls.groups', 'tls.securityLevel'],
+    cannotObserve: [
+      { path: 'probe', why: 'the gnutls client sends no command of our choosing before TLS' },
+      { path: 'injection', why: 'the gnutls client cannot inject a command after STARTTLS' },
+      { path: 'renegotiation', why: 'the lab does not drive renegotiation through gnutls-cli' },
+      { path: 'resumption', why: 'the lab does not resume through gnutls-cli' },
+      { path: 'auth', why: 'the lab does not authenticate through gnutls-cli' },
+      { path: 'delivery', why: 'the gnutls client sends no message' },
+      { path: 'tls.secureRenegotiation', why: 'gnutls-cli prints no renegotiation_info verdict' },
+      { path: 'tls.compression', why: 'gnutls-cli prints no compression method' },
+      { path: 'tls.cipher.bits', why: 'gnutls-cli prints no cipher strength' },
+    ],
+  },
 };
 
 /** Request options a client cannot honour; a check asking for one is refused when it loads. */

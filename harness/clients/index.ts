@@ -3,6 +3,7 @@ import { runRawClient } from '../smtp/raw-client.js';
 import { amendObservation } from '../tls/observation-builder.js';
 import { runNodemailer } from './nodemailer.js';
 import { runOpenssl } from './openssl.js';
+import { runGnutls } from './gnutls.js';
 import type { LabClientContainer } from '../lab/client-container.js';
 import type { TlsClientOptions } from '../tls/node-tls.js';
 import type { ClientName, TlsMode, TlsObservation } from '../tls/observation.js';
@@ -35,9 +36,8 @@ export interface ClientOutcome {
 
 /** What a client may need besides the request: the scenario's client container and key material. */
 export interface ClientContext {
+  /** The container openssl and gnutls run in: the scenario's client container, or one of the check's clientStack. */
   clientContainer(): Promise<LabClientContainer>;
-  /** The scenario's GnuTLS client container (node kind gnutls-client), when it has one. */
-  gnutlsContainer?(): Promise<LabClientContainer>;
   readonly trustBundle: string | null;
   readonly clientCert: { readonly cert: string; readonly key: string } | null;
 }
@@ -54,6 +54,15 @@ const CLIENTS: Partial<Record<ClientName, LabClient>> = {
       await container.putFile(caFile, ctx.trustBundle, 0o644);
     }
     return runOpenssl(req, container, { caFile, cert: ctx.clientCert });
+  },
+  gnutls: async (req, ctx) => {
+    const container = await ctx.clientContainer();
+    let caFile: string | null = null;
+    if (ctx.trustBundle) {
+      caFile = '/tmp/lab-ca.crt';
+      await container.putFile(caFile, ctx.trustBundle, 0o644);
+    }
+    return runGnutls(req, container, { caFile, cert: ctx.clientCert });
   },
   raw: async (req) => {
     if (req.resume) {

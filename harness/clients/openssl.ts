@@ -5,6 +5,7 @@ import type { LabClientContainer } from '../lab/client-container.js';
 import type { ClientOutcome, ClientRequest } from './index.js';
 import type { TlsMode } from '../tls/observation.js';
 import { parseSClient, peerCertificateOf, verificationOf } from './openssl-output.js';
+import { toolVersion } from './tool-version.js';
 
 /**
  * `openssl s_client`, run inside the scenario's lab client container (the lab's OpenSSL, not
@@ -131,7 +132,7 @@ async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, fi
   args.push(...extraArgs);
   const ehlo = req.ehloName ?? 'client.lab.test';
   const command = dialogueScript(args, req.mode, req.stopAfter === 'handshake' ? null : ehlo, randomInt(1e9));
-  obs.note('*', `openssl client container ${client.address}: ${args.join(' ')}`);
+  obs.note('*', `openssl client container ${client.address} (${await toolVersion(client, ['openssl', 'version'])}): ${args.join(' ')}`);
 
   let out: { stdout: string; exitCode: number };
   try {

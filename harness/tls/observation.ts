@@ -10,7 +10,7 @@ import type { CertificateInfo } from './certificate.js';
  */
 export const OBSERVATION_SCHEMA = 'smtp-tls-lab/observation@1';
 
-export type ClientName = 'raw' | 'nodemailer' | 'openssl';
+export type ClientName = 'raw' | 'nodemailer' | 'openssl' | 'gnutls';
 export type TlsMode = 'starttls' | 'implicit' | 'plain';
 
 export interface SmtpReply {

@@ -77,7 +77,7 @@ const MODEL_ENUMS: readonly [string, (s: Record<string, any>) => any, readonly (
   ['scenario.status', (s) => s.$defs.scenario.properties.status.enum, valuesOf<ScenarioStatus>()(['pass', 'fail', 'error', 'inconclusive'])],
   ['check.status', (s) => s.$defs.check.properties.status.enum, valuesOf<CheckStatus>()(['pass', 'fail', 'inconclusive', 'error'])],
   ['finding.kind', (s) => [s.$defs.finding.properties.kind.const], valuesOf<Finding['kind']>()(['postfix-warning'])],
-  ['observation.client', (s) => s.$defs.observation.properties.client.enum, valuesOf<ClientName>()(['raw', 'nodemailer', 'openssl'])],
+  ['observation.client', (s) => s.$defs.observation.properties.client.enum, valuesOf<ClientName>()(['raw', 'nodemailer', 'openssl', 'gnutls'])],
   ['observation.target.mode', (s) => s.$defs.observation.properties.target.properties.mode.enum, valuesOf<TlsMode>()(['starttls', 'implicit', 'plain'])],
   ['transcript.dir', (s) => s.$defs.observation.properties.transcript.items.properties.dir.enum, valuesOf<TranscriptEntry['dir']>()(['C', 'S', '*'])],
 ];

@@ -8,6 +8,7 @@ import { expectationAssertions, serverLogAssertions } from '../../server-log.js'
 import { cannotJudge } from '../../verdict.js';
 import { addEvents, type CheckRunner, type KindOutcome } from '../runner.js';
 import type { ClientHandshakeCheck } from './spec.js';
+import { ClientOnStack } from './client-on-stack.js';
 
 /** Handshake parameters every client must agree on when several observed them. */
 const AGREEMENT_PATHS = ['tls.protocol', 'tls.cipher.iana', 'tls.keyExchange.group', 'tls.keyExchange.bits'];
@@ -104,15 +105,20 @@ export function agreement(observations: readonly TlsObservation[], out: KindOutc
 
 export const runClientHandshake: CheckRunner<ClientHandshakeCheck> = async (session, check, out) => {
   const req = request(session, check);
+  // openssl and gnutls run in the scenario's client container, or in one of the check's clientStack.
+  const onStack = check.clientStack ? new ClientOnStack(session, check.clientStack) : null;
+  try {
+    await runClients(session, check, req, onStack, out);
+  } finally {
+    await onStack?.stop();
+  }
+};
+
+async function runClients(session: ScenarioSession, check: ClientHandshakeCheck, req: ClientRequest, onStack: ClientOnStack | null, out: KindOutcome): Promise<void> {
   const t = check.client.tls ?? {};
   const pair = t.clientCertificate ? session.certs.pairs.get(t.clientCertificate) : undefined;
   const ctx: ClientContext = {
-    clientContainer: () => session.clientContainer(),
-    gnutlsContainer: () => {
-      const n = session.topology.firstOfKind('gnutls-client');
-      if (!n) return Promise.reject(new LabError('ESCENARIO', `scenario ${session.scenario.id} has no gnutls-client node, so no check can use the gnutls client`));
-      return session.node(n.name, 'gnutls-client');
-    },
+    clientContainer: () => (onStack ? onStack.container() : session.clientContainer()),
     trustBundle: t.trust === 'lab' ? session.certs.pki.trustBundle : null,
     clientCert: pair ? { cert: `${pair.cert.trim()}\n${pair.chain}`, key: pair.key } : null,
   };
@@ -148,4 +154,4 @@ export const runClientHandshake: CheckRunner<ClientHandshakeCheck> = async (sess
     }
   }
   agreement(judged, out);
-};
+}

@@ -1,4 +1,5 @@
 import type { AnyShape } from '../../../core/shape.js';
+import { STACK_NAMES, type StackName } from '../../../core/stacks.js';
 import { blindSpot, UNSUPPORTED } from '../../../clients/capabilities.js';
 import { OBSERVATION_SHAPE, REQUEST_ECHO_PATHS, type ClientName, type TlsMode } from '../../../tls/observation.js';
 import { Found, ScenarioFileError, type Reader } from '../../../scenario/validate.js';
@@ -6,7 +7,9 @@ import { parseMatcher, type Matcher } from '../../matchers.js';
 import { checkReferences, readExpectations, readLogCounts, readLogEventExpectation, type CheckCommon, type CheckKindSpec, type LogEventExpectation, type SpecContext } from '../spec-common.js';
 
 const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-const CLIENT_NAMES = ['raw', 'nodemailer', 'openssl'] as const satisfies readonly ClientName[];
+const CLIENT_NAMES = ['raw', 'nodemailer', 'openssl', 'gnutls'] as const satisfies readonly ClientName[];
+/** The clients that run in the lab client container, so on a stack (raw and nodemailer are the host's Node). */
+const CONTAINER_CLIENTS: readonly ClientName[] = ['openssl', 'gnutls'];
 
 export interface ClientTlsSpec {
   readonly minVersion?: (typeof VERSIONS)[number];
@@ -56,6 +59,12 @@ export interface ClientHandshakeCheck extends CheckCommon {
   readonly serverLogCounts: Readonly<Record<string, Matcher>> | null;
   /** What Postfix did with the message (needs client.message): its delivery status and Received header. */
   readonly delivered: { readonly status: Matcher; readonly receivedHeader: Matcher | null } | null;
+  /**
+   * The stack whose lab image the check's container clients (openssl, gnutls) run in, on
+   * purpose another one than the server's (bullseye's OpenSSL 1.1.1 s_client against trixie's
+   * Postfix); null: the scenario's own stack, the same OpenSSL and GnuTLS as the server's.
+   */
+  readonly clientStack: StackName | null;
 }
 
 function readTls(r: Reader, certNames: readonly string[]): ClientTlsSpec {
@@ -121,6 +130,8 @@ function askedOptions(c: ClientSpec): string[] {
     ...(c.auth ? ['auth'] : []),
     ...(c.stopAfter ? ['stopAfter', `stopAfter:${c.stopAfter}`] : []),
     ...(c.tls?.gnutlsPriority ? ['tls.gnutlsPriority'] : []),
+    ...(['ciphers', 'ciphersuites', 'groups', 'securityLevel'] as const).filter((k) => c.tls?.[k] !== undefined).map((k) => `tls.${k}`),
+    ...(c.mode === 'plain' ? ['mode:plain'] : []),
   ];
 }
 
@@ -131,19 +142,34 @@ const echoRefusal = (path: string): string | null =>
 
 export const clientHandshakeSpec: CheckKindSpec<ClientHandshakeCheck> = {
   kind: 'client-handshake',
-  keys: ['clients', 'client', 'expect', 'serverLog', 'serverLogCounts', 'delivered'],
+  keys: ['clients', 'client', 'expect', 'serverLog', 'serverLogCounts', 'delivered', 'clientStack'],
   inferredFrom: [],
   read(r, common, ctx) {
     const client = r.has('client') ? readClient(r.field('client'), ctx) : {};
     const mode = client.mode ?? ctx.modeOf(common.service);
     const clientsReader = r.has('clients') ? r.field('clients') : null;
     const clients = clientsReader ? clientsReader.list().map((c) => c.oneOf(CLIENT_NAMES)) : (['raw'] as ClientName[]);
-    if (clientsReader && clients.length === 0) clientsReader.fail('at least one client (raw, nodemailer, openssl)');
+    if (clientsReader && clients.length === 0) clientsReader.fail(`at least one client (${CLIENT_NAMES.join(', ')})`);
     const asked = askedOptions(client);
     clients.forEach((c, i) => {
       const cannot = asked.filter((a) => UNSUPPORTED[c].includes(a));
       if (cannot.length) clientsReader!.list()[i]!.fail(`a client that can do ${cannot.join(', ')} (client '${c}' cannot)`, `remove '${c}' from this check's clients, or split the check`);
     });
+    let clientStack: StackName | null = null;
+    if (r.has('clientStack')) {
+      const f = r.field('clientStack');
+      const name = f.string(/^.*$/, 'a stack name');
+      if (!(STACK_NAMES as readonly string[]).includes(name)) f.fail(`a known stack (${STACK_NAMES.join(', ')}); it names '${name}'`, 'name one of the known stacks, or remove "clientStack" to use the scenario\'s own');
+      clientStack = name as StackName;
+      const host = clients.filter((c) => !CONTAINER_CLIENTS.includes(c));
+      if (host.length) {
+        const at = clients.indexOf(host[0]!);
+        (clientsReader ? clientsReader.list()[at]! : f).fail(
+          `only clients that run in the lab client container (${CONTAINER_CLIENTS.join(', ')}) in a check with "clientStack" (client '${host[0]}' is the host's Node, on no stack)`,
+          `remove '${host.join("', '")}' from this check's clients, or split the check`,
+        );
+      }
+    }
     const shape = OBSERVATION_SHAPE as AnyShape;
     const expect = r.has('expect') ? readExpectations(r.field('expect'), common.id, shape, 'client observation', { refuse: echoRefusal }) : {};
     // A field a client cannot see is null in its observation: asking it would fail the server for the client's blindness.
@@ -169,6 +195,6 @@ export const clientHandshakeSpec: CheckKindSpec<ClientHandshakeCheck> = {
     if (Object.keys(expect).length === 0 && !serverLog && !serverLogCounts && !delivered) {
       r.fail('a check with at least one expectation (expect, serverLog, serverLogCounts or delivered)', 'a check that expects nothing can never fail; say what the server must do');
     }
-    return { ...common, kind: 'client-handshake', clients, client, mode, expect, serverLog, serverLogCounts, delivered };
+    return { ...common, kind: 'client-handshake', clients, client, mode, expect, serverLog, serverLogCounts, delivered, clientStack };
   },
 };
