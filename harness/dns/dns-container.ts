@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { StartedTestContainer } from 'testcontainers';
 import { LabError } from '../core/errors.js';
-import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
+import { LabContainer, LabLineWaitStrategy, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { tarArchive } from '../engine/tar.js';
 import type { DnsAnswer } from './dns-spec.js';
 
@@ -10,28 +10,6 @@ import type { DnsAnswer } from './dns-spec.js';
 const DNS_IN = '/etc/lab-dns';
 const READY_MS = 30_000;
 const FAILED = /^lab-dns: FAILED /;
-
-/** Ready when lab-dns says every zone validates as planned; its FAILED line is EDNS, quoting what it and unbound said. */
-class DnsReadyWaitStrategy extends LabWaitStrategy {
-  readonly waitsFor = "dns-ready (line 'lab-dns: ready': zones signed, nsd and unbound answering, every zone validating as planned)";
-  constructor(private readonly container: DnsContainer) {
-    super();
-  }
-  async waitUntilReady(): Promise<void> {
-    const out = this.container.outputLines();
-    let line: string;
-    try {
-      line = await out.waitFor(this.waitsFor, (l) => /^lab-dns: ready/.test(l) || FAILED.test(l) || /^lab-isolate: FAILED /.test(l), this.getStartupTimeout());
-    } catch (err) {
-      throw new LabError('EDNS', (err as Error).message, { detail: out.all().slice(-20).join('\n') });
-    }
-    if (/^lab-isolate: FAILED /.test(line)) throw new LabError('EISOLATION', `the dns node could not be isolated: ${line}`);
-    if (FAILED.test(line)) {
-      const said = out.all().filter((l) => /^(unbound|lab-dns|\[)/.test(l) || /error|fail/i.test(l)).slice(-20);
-      throw new LabError('EDNS', `the lab DNS is not what the scenario says: ${line.replace(/^lab-dns: /, '')}`, { detail: said.join('\n') });
-    }
-  }
-}
 
 /**
  * Builder of the lab's DNS node (a LabContainer): nsd serving the scenario's zones, signed at
@@ -60,7 +38,17 @@ export class DnsContainer extends LabContainer {
   }
 
   protected readiness(): LabWaitStrategy {
-    return new DnsReadyWaitStrategy(this);
+    // Ready when lab-dns says every zone validates as planned; its FAILED line is EDNS, quoting what it and unbound said.
+    return new LabLineWaitStrategy(() => this.outputLines(), {
+      waitsFor: "dns-ready (line 'lab-dns: ready': zones signed, nsd and unbound answering, every zone validating as planned)",
+      ready: /^lab-dns: ready/,
+      failed: FAILED,
+      code: 'EDNS',
+      who: 'the dns node',
+      failure: (line) => `the lab DNS is not what the scenario says: ${line.replace(/^lab-dns: /, '')}`,
+      quote: (lines) => lines.filter((l) => /^(unbound|lab-dns|\[)/.test(l) || /error|fail/i.test(l)),
+      detailLines: 20,
+    });
   }
 
   protected override lineSteps(): readonly (readonly [string, RegExp])[] {

@@ -10,7 +10,7 @@ import {
   type StoppedTestContainer,
   type WaitStrategy,
 } from 'testcontainers';
-import { LabError } from '../core/errors.js';
+import { LabError, type ErrorCode } from '../core/errors.js';
 import { AwaitableLines } from '../core/awaitable-lines.js';
 import { docker } from './docker-cli.js';
 import { withoutNetAdmin } from './isolation.js';
@@ -137,29 +137,65 @@ function containerOutput(): AwaitableLines<string> {
   return new AwaitableLines<string>((line) => line, { maxRecords: 2_000, codes: { ended: 'ECONTAINER', timeout: 'ENOT_READY' }, what: "container's output (the container exited)" });
 }
 
+/** What a lab container kind prints on its way to ready, and what its failure means. */
+export interface ReadyLineSpec {
+  /** What ready means, in words: every error of the wait names it. */
+  readonly waitsFor: string;
+  /** The line that means ready. */
+  readonly ready: RegExp;
+  /** The kind's own failure lines (its "FAILED" line, a Python traceback): the wait ends at the first. */
+  readonly failed?: RegExp;
+  /** The code of the kind's failure, and of its timeout; without one a timeout is ENOT_READY (ECONTAINER when the output ended). */
+  readonly code?: ErrorCode;
+  /** Who, in the error's words (e.g. 'the MTA-STS resolver'). */
+  readonly who?: string;
+  /** The message for a failure line (default: `${who} did not start: ${line}`). */
+  readonly failure?: (line: string) => string;
+  /** The output lines a failure quotes in its detail (default: the last ones). */
+  readonly quote?: (lines: readonly string[]) => readonly string[];
+  /** How many of the last lines the detail quotes (default 5). */
+  readonly detailLines?: number;
+  /** How long to let the container finish its words after a failure line (a traceback spans several lines). */
+  readonly settleMs?: number;
+}
+
 /**
  * Ready when the container prints a line matching `ready`. lab-isolate's own failure line is
- * EISOLATION, the output ending first is ECONTAINER (it exited), and the bound expiring is
- * ENOT_READY naming `waitsFor`.
+ * EISOLATION; the kind's failure line (`failed`) is its `code` with its words; the output ending
+ * first is ECONTAINER (it exited), and the bound expiring is ENOT_READY naming `waitsFor`
+ * (or the kind's code). Every lab container kind waits with this one strategy.
  */
 export class LabLineWaitStrategy extends LabWaitStrategy {
+  readonly waitsFor: string;
+  private readonly output: () => AwaitableLines<string>;
+
   constructor(
-    private readonly output: AwaitableLines<string>,
-    readonly waitsFor: string,
-    private readonly ready: RegExp,
+    output: AwaitableLines<string> | (() => AwaitableLines<string>),
+    private readonly spec: ReadyLineSpec,
   ) {
     super();
+    this.waitsFor = spec.waitsFor;
+    this.output = typeof output === 'function' ? output : () => output;
   }
 
   async waitUntilReady(): Promise<void> {
+    const { ready, failed, code, who = 'the container', detailLines = 5 } = this.spec;
+    const out = this.output();
+    const detail = () => {
+      const said = (this.spec.quote ?? ((l) => l))(out.all()).slice(-detailLines).join('\n');
+      return said ? { detail: said } : {};
+    };
     let line: string;
     try {
-      line = await this.output.waitFor(this.waitsFor, (l) => this.ready.test(l) || ISOLATION_FAILED.test(l), this.getStartupTimeout());
+      line = await out.waitFor(this.waitsFor, (l) => ready.test(l) || ISOLATION_FAILED.test(l) || (failed?.test(l) ?? false), this.getStartupTimeout());
     } catch (err) {
-      const said = this.output.all().slice(-5).join('\n');
-      throw new LabError((err as LabError).code ?? 'ENOT_READY', (err as Error).message, said ? { detail: said } : {});
+      const message = code ? `${who} did not start: ${(err as Error).message}` : (err as Error).message;
+      throw new LabError(code ?? (err as LabError).code ?? 'ENOT_READY', message, detail());
     }
-    if (ISOLATION_FAILED.test(line)) throw new LabError('EISOLATION', `the container could not be isolated: ${line.replace(/^lab-isolate: /, '')}`, { detail: line });
+    if (ISOLATION_FAILED.test(line)) throw new LabError('EISOLATION', `${who} could not be isolated: ${line.replace(/^lab-isolate: /, '')}`, { detail: line });
+    if (ready.test(line)) return;
+    if (this.spec.settleMs) await new Promise((r) => setTimeout(r, this.spec.settleMs));
+    throw new LabError(code ?? 'ENOT_READY', this.spec.failure ? this.spec.failure(line) : `${who} did not start: ${line}`, detail());
   }
 }
 

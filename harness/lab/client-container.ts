@@ -22,7 +22,7 @@ export class ClientContainer extends LabContainer {
   }
 
   protected readiness(): LabLineWaitStrategy {
-    return new LabLineWaitStrategy(this.output, "client-ready (line 'lab-isolate: no route out')", /^lab-isolate: no route out/);
+    return new LabLineWaitStrategy(this.output, { waitsFor: "client-ready (line 'lab-isolate: no route out')", ready: /^lab-isolate: no route out/, who: 'the client container' });
   }
 
   override async start(): Promise<LabClientContainer> {

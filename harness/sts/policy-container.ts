@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { StartedTestContainer } from 'testcontainers';
 import { LabError } from '../core/errors.js';
-import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
+import { LabContainer, LabLineWaitStrategy, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { tarArchive } from '../engine/tar.js';
 import { POLICY_HOST_DIR, POLICY_HOST_SCRIPT, POLICY_HOST_SCRIPT_PATH, POLICY_SITES_FILE } from './policy-host-script.js';
 import { renderPolicy, type PolicyAnswer, type StsPolicySpec } from './policy-spec.js';
@@ -12,7 +12,6 @@ import type { CertificateSpec } from '../scenario/types.js';
 const READY_MS = 20_000;
 const TLS_IN = `${POLICY_HOST_DIR}/tls`;
 const FAILED = /^lab-sts-policy: FAILED /;
-const ISOLATION_FAILED = /^lab-isolate: FAILED /;
 
 /** One fetch the policy host answered, from its stdout line. */
 export interface PolicyFetch {
@@ -58,28 +57,6 @@ export function renderSites(spec: StsPolicySpec): string {
   return JSON.stringify(Object.fromEntries(spec.sites.map((s) => [`mta-sts.${s.domain}`, siteEntry(s.certificate, s.answer)])), null, 1);
 }
 
-class PolicyReadyWaitStrategy extends LabWaitStrategy {
-  readonly waitsFor = "sts-policy-ready (line 'lab-sts-policy: ready': HTTPS listening on 443)";
-  constructor(private readonly container: StsPolicyContainer) {
-    super();
-  }
-  async waitUntilReady(): Promise<void> {
-    const out = this.container.outputLines();
-    let line: string;
-    try {
-      line = await out.waitFor(this.waitsFor, (l) => /^lab-sts-policy: ready/.test(l) || FAILED.test(l) || ISOLATION_FAILED.test(l) || /^Traceback/.test(l), this.getStartupTimeout());
-    } catch (err) {
-      throw new LabError('ESTS', `the MTA-STS policy host did not start: ${(err as Error).message}`, { detail: out.all().slice(-20).join('\n') });
-    }
-    if (ISOLATION_FAILED.test(line)) throw new LabError('EISOLATION', `the policy host could not be isolated: ${line}`);
-    if (!/^lab-sts-policy: ready/.test(line)) {
-      // Python prints its traceback over several lines; give it a moment to finish.
-      await new Promise((r) => setTimeout(r, 300));
-      throw new LabError('ESTS', `the MTA-STS policy host could not serve HTTPS: ${FAILED.test(line) ? line.replace(/^lab-sts-policy: FAILED /, '') : 'the server died'}`, { detail: out.all().slice(-20).join('\n') });
-    }
-  }
-}
-
 /**
  * Builder of the MTA-STS policy host (node kind sts-policy): python3's ssl server in the lab
  * image, HTTPS on 443 of the node's lab address, one site per policy domain with its own
@@ -121,7 +98,17 @@ export class StsPolicyContainer extends LabContainer {
   }
 
   protected readiness(): LabWaitStrategy {
-    return new PolicyReadyWaitStrategy(this);
+    return new LabLineWaitStrategy(() => this.outputLines(), {
+      waitsFor: "sts-policy-ready (line 'lab-sts-policy: ready': HTTPS listening on 443)",
+      ready: /^lab-sts-policy: ready/,
+      failed: /^lab-sts-policy: FAILED |^Traceback/,
+      code: 'ESTS',
+      who: 'the MTA-STS policy host',
+      failure: (line) => `the MTA-STS policy host could not serve HTTPS: ${FAILED.test(line) ? line.replace(/^lab-sts-policy: FAILED /, '') : 'the server died'}`,
+      detailLines: 20,
+      // Python prints its traceback over several lines; give it a moment to finish.
+      settleMs: 300,
+    });
   }
 
   override async start(): Promise<StartedStsPolicy> {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { StartedTestContainer } from 'testcontainers';
 import { LabError } from '../core/errors.js';
-import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
+import { LabContainer, LabLineWaitStrategy, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { tarArchive } from '../engine/tar.js';
 import { ensureWebCa, WEB_CA } from './web-pki.js';
 
@@ -26,7 +26,6 @@ export const RESOLVER_PORT = 8461;
 const DIR = '/etc/lab-sts-resolver';
 const TLS_IN = `${DIR}/tls`;
 const READY_MS = 20_000;
-const ISOLATION_FAILED = /^lab-isolate: FAILED /;
 
 export const RESOLVER_CONFIG = [
   'host: 0.0.0.0',
@@ -80,24 +79,6 @@ done
 echo "lab-sts-resolver: FAILED no socketmap answer on ${RESOLVER_PORT} within 10 s"; exit 1
 `;
 
-class ResolverReadyWaitStrategy extends LabWaitStrategy {
-  readonly waitsFor = `sts-resolver-ready (line 'lab-sts-resolver: ready': mta-sts-daemon answered a socketmap query on ${RESOLVER_PORT})`;
-  constructor(private readonly container: StsResolverContainer) {
-    super();
-  }
-  async waitUntilReady(): Promise<void> {
-    const out = this.container.outputLines();
-    let line: string;
-    try {
-      line = await out.waitFor(this.waitsFor, (l) => /^lab-sts-resolver: (ready|FAILED)/.test(l) || ISOLATION_FAILED.test(l), this.getStartupTimeout());
-    } catch (err) {
-      throw new LabError('ESTS', `the MTA-STS resolver did not start: ${(err as Error).message}`, { detail: out.all().slice(-20).join('\n') });
-    }
-    if (ISOLATION_FAILED.test(line)) throw new LabError('EISOLATION', `the resolver node could not be isolated: ${line}`);
-    if (!/^lab-sts-resolver: ready/.test(line)) throw new LabError('ESTS', `the MTA-STS resolver did not start: ${line.replace(/^lab-sts-resolver: FAILED /, '')}`, { detail: out.all().slice(-20).join('\n') });
-  }
-}
-
 /** Where the start script writes mta-sts-daemon's pid (a test stops the daemon by it). */
 export const RESOLVER_PID_FILE = '/run/mta-sts-daemon.pid';
 
@@ -124,7 +105,15 @@ export class StsResolverContainer extends LabContainer {
   }
 
   protected readiness(): LabWaitStrategy {
-    return new ResolverReadyWaitStrategy(this);
+    return new LabLineWaitStrategy(() => this.outputLines(), {
+      waitsFor: `sts-resolver-ready (line 'lab-sts-resolver: ready': mta-sts-daemon answered a socketmap query on ${RESOLVER_PORT})`,
+      ready: /^lab-sts-resolver: ready/,
+      failed: /^lab-sts-resolver: FAILED/,
+      code: 'ESTS',
+      who: 'the MTA-STS resolver',
+      failure: (line) => `the MTA-STS resolver did not start: ${line.replace(/^lab-sts-resolver: FAILED /, '')}`,
+      detailLines: 20,
+    });
   }
 
   override async start(): Promise<StartedStsResolver> {
