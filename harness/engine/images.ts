@@ -64,6 +64,11 @@ export interface Recipe {
   /** Per stack, what differs from `base`; a recipe without it has only the default stack. */
   readonly stacks?: Readonly<Partial<Record<StackName, RecipeStack>>>;
   readonly files: readonly RecipeFile[];
+  /**
+   * Shell commands run once in the lab layer at build time, after the files are in (no network):
+   * what every container would otherwise do at each start, such as Postfix's create-missing.
+   */
+  readonly prepare?: readonly string[];
   readonly entrypoint: readonly string[];
 }
 
@@ -115,6 +120,7 @@ export function loadRecipe(name: string, containersDir: string = CONTAINERS_DIR)
     if (!fs.existsSync(at)) bad(`files[${i}].${f.common !== undefined ? 'common' : 'source'}`, `an existing file (${path.relative(containersDir, at)} is missing)`);
   }
   if (!Array.isArray(r.entrypoint) || r.entrypoint.length === 0) bad('entrypoint', 'a non-empty list');
+  if (r.prepare !== undefined && (!Array.isArray(r.prepare) || r.prepare.some((c) => typeof c !== 'string' || c.trim() === ''))) bad('prepare', 'a list of shell commands');
   if (r.stacks !== undefined) {
     if (!r.stacks || typeof r.stacks !== 'object') bad('stacks', 'an object of stack name to {suite, pull}');
     for (const [k, v] of Object.entries(r.stacks!)) {
@@ -158,7 +164,7 @@ function hash(parts: readonly (string | Buffer)[]): string {
 export function imageTags(name: string, recipe: Recipe = loadRecipe(name), containersDir: string = CONTAINERS_DIR): { tag: string; baseTag: string } {
   const baseHash = hash([JSON.stringify(recipe.base)]);
   const files = recipe.files.flatMap((f) => [f.target, f.mode, fs.readFileSync(recipeFilePath(name, f, containersDir))]);
-  const fullHash = hash([baseHash, LAB_IMAGE_FORMAT, JSON.stringify(recipe.entrypoint), ...files]);
+  const fullHash = hash([baseHash, LAB_IMAGE_FORMAT, JSON.stringify(recipe.entrypoint), ...(recipe.prepare ? [JSON.stringify(recipe.prepare)] : []), ...files]);
   return { tag: `smtp-tls-lab/${name}:${fullHash}`, baseTag: `smtp-tls-lab/base-${name}:${baseHash}` };
 }
 
@@ -308,10 +314,16 @@ async function buildLabLayer(name: string, recipe: Recipe, baseTag: string, tag:
       fs.chmodSync(dest, parseInt(f.mode, 8));
     }
     const settings = await baseSettings(baseTag);
-    const created = await docker(['create', '--name', ctr, ...labelFlags(), baseTag, '/bin/true']);
+    const run1 = recipe.prepare?.length ? ['--network', 'none', '--entrypoint', 'sh', baseTag, '-c', ['set -e', ...recipe.prepare].join('\n')] : [baseTag, '/bin/true'];
+    const created = await docker(['create', '--name', ctr, ...labelFlags(), ...run1]);
     if (created.code !== 0) throw new LabError('EIMAGE', `docker create from ${baseTag} failed`, { detail: created.stderr });
     const cp = await run('bash', ['-c', 'set -o pipefail; tar -C "$1" --owner=0 --group=0 -c . | docker cp - "$2":/', '_', staging, ctr]);
     if (cp.code !== 0) throw new LabError('EIMAGE', `copying the lab files into ${ctr} failed`, { detail: cp.stderr });
+    if (recipe.prepare?.length) {
+      // The container was made to run them (no network): started now, with the files in.
+      const ran = await docker(['start', '-a', ctr], { timeoutMs: 300_000 });
+      if (ran.code !== 0) throw new LabError('EIMAGE', `containers/${name}/recipe.json: a prepare command failed in ${tag}`, { detail: `${ran.stdout}\n${ran.stderr}`.trim().slice(-2000) });
+    }
     const changes = [
       ...settings,
       '--change', `ENTRYPOINT ${JSON.stringify(recipe.entrypoint)}`,

@@ -97,8 +97,8 @@ export class PostfixContainer extends LabContainer {
   protected override lineSteps(): readonly (readonly [string, RegExp])[] {
     return [
       ...super.lineSteps(),
-      // lab-entrypoint: maps, SASL database, postconf -n/-M/-P and postfix check done
-      ['config checked', /^lab-entrypoint: postfix check passed/],
+      // lab-entrypoint: maps, SASL database and postconf -n/-M/-P done (images before 2026-12-03 ran postfix check)
+      ['config checked', /^lab-entrypoint: (config read|postfix check passed)/],
       ['master started', /daemon started -- version/],
     ];
   }
