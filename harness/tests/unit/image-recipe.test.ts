@@ -59,4 +59,17 @@ describe('image recipes and containers/common/', () => {
     expect(withFirst({ ...place, common: 'missing.sh' })).toMatch(/common\/missing\.sh is missing/);
     expect(withFirst({ ...place, common: 'lab-isolate.sh' })).toBe('loaded');
   });
+  it("'prepare' is a list of shell commands, and changing it changes the lab tag, not the base", () => {
+    const dir = copyOfContainers('prepare');
+    const file = path.join(dir, 'postfix', 'recipe.json');
+    const recipe = JSON.parse(fs.readFileSync(file, 'utf8')) as { prepare?: unknown };
+    expect(recipe.prepare).toEqual(['postfix post-install create-missing']);
+    const before = imageTags('postfix', loadRecipe('postfix', dir), dir);
+    fs.writeFileSync(file, JSON.stringify({ ...recipe, prepare: ['postfix post-install create-missing', 'true'] }));
+    const after = imageTags('postfix', loadRecipe('postfix', dir), dir);
+    expect(after.tag).not.toBe(before.tag);
+    expect(after.baseTag).toBe(before.baseTag);
+    fs.writeFileSync(file, JSON.stringify({ ...recipe, prepare: 'postfix check' }));
+    expect(() => loadRecipe('postfix', dir)).toThrow(/field 'prepare' must be a list of shell commands/);
+  });
 });
