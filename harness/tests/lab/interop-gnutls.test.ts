@@ -110,3 +110,22 @@ describe('clientStack: old s_clients on purpose against a PQ-only trixie Postfix
     });
   }, 240_000);
 });
+
+describe('clientStack: gnutls-cli of every stack against one server (client-stack-key-share)', () => {
+  for (const stack of ['bookworm', 'trixie'] as const) {
+    it(`${stack}: every GnuTLS version gets the group the ${stack} server's OpenSSL picks, each observation from its own stack's library`, async () => {
+      await withSession('client-stack-key-share', stack, async (s) => {
+        const groups = new Set<string>();
+        for (const written of s.scenario.checks as readonly ClientHandshakeCheck[]) {
+          const check = checkForStack(written, stack).check;
+          const r = await runCheck(s, check);
+          expect(r.status, `${check.id} [${stack}]: ${r.message}`).toBe('pass');
+          const o = r.observations[0]!;
+          expect(o.transcript[0]!.text, check.id).toMatch(LIBRARY[check.clientStack!][o.client as 'gnutls' | 'openssl']);
+          if (o.client === 'gnutls') groups.add(o.tls!.keyExchange!.group!);
+        }
+        expect([...groups]).toEqual([stack === 'bookworm' ? 'prime256v1' : 'X25519']);
+      });
+    }, 240_000);
+  }
+});
