@@ -87,6 +87,8 @@ export function gnutlsTranscriptLines(text: string): string[] {
 }
 
 const strip = (r: SmtpReply | undefined) => (r ? r.lines.slice(1).map((l) => l.replace(/^\d{3}[ -]/, '').trim()) : null);
+/** A reply as every client records it: its lines without the code and separator ("220 mx …" → "mx …"). */
+const asRecorded = (r: SmtpReply | undefined): SmtpReply | null => (r ? { code: r.code, lines: r.lines.map((l) => l.replace(/^\d{3}[ -]/, '')) } : null);
 
 export async function runGnutls(req: ClientRequest, client: LabClientContainer, files: { caFile: string | null; cert: { cert: string; key: string } | null }): Promise<ClientOutcome> {
   if (req.mode === 'plain') throw new LabError('ECLIENT_CAPABILITY', 'the gnutls client speaks TLS only (starttls or implicit)');
@@ -132,12 +134,12 @@ export async function runGnutls(req: ClientRequest, client: LabClientContainer, 
   if (!p.connected) fail('ECONNECTION', 'tcp', `gnutls-cli could not connect: ${p.errors[0] ?? 'no connection line'}`);
   if (req.mode === 'starttls') {
     const before = p.beforeTls ?? p.replies;
-    obs.set('banner', before[0] ?? null);
+    obs.set('banner', asRecorded(before[0]));
     const ehloReply = before.find((r) => r.code === 250);
     if (ehloReply && !ehloReply.lines.some((l) => /^250[ -]STARTTLS\b/i.test(l))) fail('ENOSTARTTLS', 'starttls', 'the server did not advertise STARTTLS');
-    obs.set('starttlsReply', p.beforeTls?.filter((r) => r.code === 220)[1] ?? null);
+    obs.set('starttlsReply', asRecorded(p.beforeTls?.filter((r) => r.code === 220)[1]));
   } else {
-    obs.set('banner', p.replies.find((r) => r.code === 220) ?? null);
+    obs.set('banner', asRecorded(p.replies.find((r) => r.code === 220)));
   }
   if (exit === 143 && !p.handshakeCompleted) fail('ETIMEOUT', 'handshake', `gnutls-cli did not finish within ${WATCHDOG_SECONDS} s`);
   if (!p.handshakeCompleted) fail('ETLS', 'handshake', `TLS handshake failed: ${p.errors.find((e) => e.startsWith('*** Fatal error')) ?? p.errors[0] ?? 'no session'}${p.alert !== null ? `, alert ${p.alert}` : ''}`);
