@@ -50,6 +50,14 @@ function normaliseProtocol(p: string | undefined): string | null {
   return p === 'TLSv1.0' ? 'TLSv1' : p;
 }
 
+/**
+ * s_client's words when the EHLO reply has no STARTTLS: "Didn't find STARTTLS in server response,
+ * trying anyway..." (so OpenSSL 3.0.20 prints it; a case-sensitive match missed it, and the
+ * lab reported the handshake it then tried as ETLS "wrong version number" where gnutls-cli, on the
+ * same server, was reported ENOSTARTTLS).
+ */
+export const NO_STARTTLS = /didn't find starttls/i;
+
 export function parseSClient(text: string): ParsedSClient {
   const lines = text.split(/\r?\n/);
   /** OpenSSL 1.1.1 names the NIST curves P-256/P-384/P-521 where 3.x (and the other clients) say prime256v1/secp384r1/secp521r1. */
@@ -94,7 +102,7 @@ export function parseSClient(text: string): ParsedSClient {
       cur = [];
     }
   }
-  const errors = lines.filter((l) => /:error:|didn't find starttls|connect:errno|Connection refused|no peer certificate|write:errno|read:errno|SSL_CONF_cmd/.test(l));
+  const errors = lines.filter((l) => NO_STARTTLS.test(l) || /:error:|connect:errno|Connection refused|no peer certificate|write:errno|read:errno|SSL_CONF_cmd/.test(l));
   const alert = Number(m(/SSL alert number (\d+)/)?.[1] ?? NaN);
   return {
     connected: lines.some((l) => l.startsWith('CONNECTED(')),

@@ -4,7 +4,7 @@ import { amendObservation, ObservationBuilder } from '../tls/observation-builder
 import type { LabClientContainer } from '../lab/client-container.js';
 import type { ClientOutcome, ClientRequest } from './index.js';
 import type { TlsMode } from '../tls/observation.js';
-import { parseSClient, peerCertificateOf, verificationOf } from './openssl-output.js';
+import { NO_STARTTLS, parseSClient, peerCertificateOf, verificationOf } from './openssl-output.js';
 import { toolVersion } from './tool-version.js';
 
 /**
@@ -150,7 +150,7 @@ async function runOpensslOnce(req: ClientRequest, client: LabClientContainer, fi
   const fail = (code: ErrorCode, stage: Stage, message: string) => obs.fail(new LabError(code, message, { stage, detail: p.errors.join('\n') || text.slice(-500) }));
   if (exit === 124) fail('ETIMEOUT', p.protocol ? 'ehlo' : 'handshake', "timeout 'openssl-s_client' expired after 20 s");
   if (!p.connected) fail('ECONNECTION', 'tcp', `openssl could not connect: ${p.errors[0] ?? 'no CONNECTED line'}`);
-  if (/didn't find starttls/.test(text)) fail('ENOSTARTTLS', 'starttls', 'the server did not advertise STARTTLS (openssl: "didn\'t find starttls in server response")');
+  if (NO_STARTTLS.test(text)) fail('ENOSTARTTLS', 'starttls', 'the server did not advertise STARTTLS (openssl: "Didn\'t find STARTTLS in server response")');
   if (/SSL_CONF_cmd|no cipher match|no protocols available|no ciphers available/.test(text) && !p.protocol) fail('ECLIENT_CAPABILITY', 'handshake', `openssl could not offer this: ${p.errors[0] ?? ''}`);
   if (!p.protocol || !p.cipher) {
     const reason = /:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(p.errors.join('\n'))?.[1];
