@@ -389,6 +389,16 @@ export class StartedLabContainer extends AbstractStartedContainer {
     return super.exec(withoutNetAdmin(command), opts);
   }
 
+  /**
+   * `command` behind lab-isolate again, as at the container's start: the default routes are
+   * deleted (with the NET_ADMIN the container has for that step only) and checked gone, then
+   * NET_ADMIN is dropped for `command`. For a container moved onto another lab network, which
+   * Docker gives a default route via the new bridge (lab/client-pool.ts).
+   */
+  execIsolated(command: readonly string[], opts?: Partial<ExecOptions>): Promise<ExecResult> {
+    return super.exec([LAB_ISOLATE, ...command], opts);
+  }
+
   override stop(options: Partial<StopOptions> = {}): Promise<StoppedTestContainer> {
     return super.stop({ timeout: 0, ...options });
   }

@@ -10,6 +10,7 @@ import { SmtpPeer, type StartedSmtpPeer } from '../peer/smtp-peer.js';
 import { DnsContainer, type StartedDnsContainer } from '../dns/dns-container.js';
 import { renderZones } from '../dns/zone.js';
 import type { LabNodeKind, LabNodeSpec, Scenario } from '../scenario/types.js';
+import { CLIENT_POOL } from './client-pool.js';
 import { ClientContainer, type LabClientContainer } from './client-container.js';
 import { EximContainer, type StartedEximContainer } from '../interop/exim-container.js';
 import { OpensmtpdContainer, type StartedOpensmtpdContainer } from '../interop/opensmtpd-container.js';
@@ -71,9 +72,14 @@ export interface StartedNodeByKind {
 /** Puts a LabContainer builder of any kind in its place: scenario, node, network, the others' hostnames. */
 function placed<B extends LabContainer>(builder: B, ctx: NodeStartContext): B {
   const placedBuilder = builder.withScenarioId(ctx.scenario.id).withNode(ctx.node).withLabNetwork(ctx.network).withLabHosts(ctx.hosts);
-  // With a lab DNS node, every other container resolves through it (and through nothing else).
+  const dns = labDnsOf(ctx);
+  return dns ? placedBuilder.withLabDns(dns) : placedBuilder;
+}
+
+/** With a lab DNS node, every other container resolves through it (and through nothing else). */
+function labDnsOf(ctx: NodeStartContext): string | null {
   const dns = ctx.scenario.nodes.find((n) => n.kind === 'dns');
-  return dns && dns.name !== ctx.node.name ? placedBuilder.withLabDns(ctx.addressOf(dns.name)) : placedBuilder;
+  return dns && dns.name !== ctx.node.name ? ctx.addressOf(dns.name) : null;
 }
 
 /**
@@ -105,7 +111,9 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     about: 'lab client container (openssl s_client with the lab image\'s OpenSSL), idle until a check execs into it',
     placement: 'container',
     maxPerScenario: null,
-    start: (ctx) => placed(new ClientContainer(ctx.image), ctx).start(),
+    // From the process's client pool when the catalogue runner turned it on (lab/client-pool.ts), else started fresh.
+    start: (ctx) =>
+      CLIENT_POOL.take({ image: ctx.image, node: ctx.node, network: ctx.network, hosts: ctx.hosts, labDns: labDnsOf(ctx), scenarioId: ctx.scenario.id, fresh: (id) => placed(new ClientContainer(ctx.image), ctx).withScenarioId(id) }),
   },
   dns: {
     about: "the lab's DNS: nsd serving the scenario's zones (signed at start) and unbound validating them, the lab's only resolver",

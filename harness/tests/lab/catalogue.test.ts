@@ -22,6 +22,7 @@ import { DEFAULT_SCENARIO_TIMEOUT_S, loadCatalogue } from '../../scenario/load.j
 import { LabError, asLabError } from '../../core/errors.js';
 import { readStackVersions } from '../../lab/stack-versions.js';
 import { stackImages } from '../../runner/stack-images.js';
+import { CLIENT_POOL } from '../../lab/client-pool.js';
 import { DEFAULT_STACK, type StackName } from '../../core/stacks.js';
 import { withTimeout } from '../../core/timeouts.js';
 import { loadProfile } from '../../check/profiles.js';
@@ -67,6 +68,9 @@ function imageOf(stack: StackName): string | LabError {
 // concurrent suite's tests inherit that flag; `it.sequential` takes it back for the checks.
 // (describe.concurrent outside with describe.sequential inside runs the scenarios one by one.)
 describe('catalogue', () => {
+  // Many scenarios in one process: their client containers move from one to the next (lab/client-pool.ts).
+  beforeAll(() => CLIENT_POOL.enable());
+  afterAll(() => CLIENT_POOL.drain());
   beforeAll(async () => {
     if (selection.images) return;
     const others = runStacks(runs).filter((s) => s !== DEFAULT_STACK);
