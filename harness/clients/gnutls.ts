@@ -57,7 +57,10 @@ export function gnutlsScript(args: readonly string[], mode: 'starttls' | 'implic
   return [
     `f=${f}; rm -f "$f.in" "$f.out" "$f.local"; mkfifo "$f.in"; : > "$f.out"`,
     `${args.map(shellQuote).join(' ')} < "$f.in" > "$f.out" 2>&1 & pid=$!`,
-    `( sleep ${WATCHDOG_SECONDS}; kill $pid 2>/dev/null ) & dog=$!`,
+    // The watchdog holds none of the exec's output streams: Docker ends an exec only when its
+    // streams close, so a sleep still holding them kept every run waiting (2 s, Docker's grace
+    // for a finished exec's streams). Ended, it ends its sleep too.
+    `( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep ${WATCHDOG_SECONDS} & s=$!; wait $s; kill $pid 2>/dev/null ) </dev/null >/dev/null 2>&1 & dog=$!`,
     `count() { grep -c -E "$1" "$f.out"; }`,
     `wait_for() { until [ "$(count "$1")" -ge "$2" ]; do kill -0 $pid 2>/dev/null || return 1; sleep 0.02; done; }`,
     `( trap '' PIPE; ${[...feed, ...afterTls, `printf 'QUIT\\n'`, `wait_for '^221 ' 1`].join('; ')} ) > "$f.in"`,
