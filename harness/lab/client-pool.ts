@@ -81,8 +81,7 @@ export class ClientPool {
         await this.move(inner, o.network, address, o.node, o.hosts, o.labDns);
         this.counts.moved++;
         return new PooledClient(this, o.image, inner, o.node, address, o.network, o.scenarioId, [{ step: 'moved from the client pool', atMs: Date.now() - started }]);
-      } catch (err) {
-        if (process.env.LAB_POOL_DEBUG) process.stderr.write(`client pool: move failed: ${(err as Error).message}\n`);
+      } catch {
         // A client that cannot be moved is not trusted again: removed, and the next one tried.
         await this.remove(inner);
       }
@@ -101,8 +100,7 @@ export class ClientPool {
       const list = this.parked.get(image) ?? [];
       list.push(inner);
       this.parked.set(image, list);
-    } catch (err) {
-      if (process.env.LAB_POOL_DEBUG) process.stderr.write(`client pool: park failed: ${(err as Error).message}\n`);
+    } catch {
       await this.remove(inner);
     }
   }

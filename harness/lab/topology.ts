@@ -64,7 +64,6 @@ export interface StartedNodeByKind {
   dns: StartedDnsContainer;
   exim: StartedEximContainer;
   opensmtpd: StartedOpensmtpdContainer;
-  'gnutls-client': LabClientContainer;
   'sts-policy': StartedStsPolicy;
   'sts-resolver': StartedStsResolver;
 }
@@ -144,12 +143,6 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
         .withOpensmtpd(ctx.node.opensmtpd ?? DEFAULT_OPENSMTPD_SPEC, [...ctx.certs.pairs.keys()])
         .withTlsDirectory(ctx.certs.dir)
         .start(),
-  },
-  'gnutls-client': {
-    about: "the lab's GnuTLS client container (gnutls-cli from the Exim image, the Postfix image's stack), idle until a check execs into it",
-    placement: 'container',
-    maxPerScenario: 1,
-    start: async (ctx) => placed(new ClientContainer(await interopImage('exim', ctx.image)), ctx).start(),
   },
   'sts-policy': {
     about: "MTA-STS policy host: HTTPS on 443 of its lab address (python3's ssl in the lab image), one site mta-sts.<domain> per policy domain, each with its own certificate and answer",

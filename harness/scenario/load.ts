@@ -119,7 +119,7 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
   const list = r.field('nodes').list();
   const nodes = list.map((n) => {
     n.object(['name', 'kind', 'hostnames', 'hostNumber', 'dependsOn', 'lazy', 'postfix', 'peer', 'exim', 'opensmtpd', 'sts']);
-    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer', 'dns', 'exim', 'opensmtpd', 'gnutls-client', 'sts-policy', 'sts-resolver'] as const);
+    const kind = n.field('kind').oneOf(['postfix', 'client', 'smtp-peer', 'dns', 'exim', 'opensmtpd', 'sts-policy', 'sts-resolver'] as const);
     if (n.has('sts') !== (kind === 'sts-policy')) (n.has('sts') ? n.field('sts') : n).fail(kind === 'sts-policy' ? 'an "sts" block (the policy host\'s sites) on a node of kind sts-policy' : 'no "sts" block on a node that is not kind sts-policy');
     for (const k of ['exim', 'opensmtpd'] as const) if (n.has(k) && kind !== k) n.field(k).fail(`no "${k}" block on a node that is not kind ${k}`);
     if (n.has('postfix') && kind !== 'postfix') n.field('postfix').fail('no "postfix" block on a node that is not kind postfix');

@@ -7,7 +7,7 @@ import type { EximSpec, OpensmtpdSpec } from '../interop/mta-spec.js';
 import type { StsPolicySpec } from '../sts/policy-spec.js';
 
 /** Kinds of lab node a scenario's topology can hold (the DANE lab adds more). */
-export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer' | 'dns' | 'exim' | 'opensmtpd' | 'gnutls-client' | 'sts-policy' | 'sts-resolver';
+export type LabNodeKind = 'postfix' | 'client' | 'smtp-peer' | 'dns' | 'exim' | 'opensmtpd' | 'sts-policy' | 'sts-resolver';
 
 /** A Postfix node's own files, for every Postfix of a scenario but the one under test (which uses the scenario's "postfix" block). */
 export interface NodePostfixFiles {
