@@ -9,7 +9,7 @@ import { writeReport } from '../report/write-report.js';
 import { notRunRecord, scenarioRecords } from './records.js';
 import { RunRecorder } from './run-recorder.js';
 import { DEFAULT_STACK, type StackName } from '../core/stacks.js';
-import { catalogueRuns, runStacks, type CatalogueRun, type CatalogueSelection, type StackImage } from './selection.js';
+import { catalogueRuns, clientStacks, runStacks, type CatalogueRun, type CatalogueSelection, type StackImage } from './selection.js';
 import StackProgressReporter from './stack-progress-reporter.js';
 import { runVitest } from './vitest-session.js';
 import { stackImages, stackSayPrefix } from './stack-images.js';
@@ -55,6 +55,8 @@ export async function runLab(o: LabRunOptions): Promise<number> {
     (stack, l) => o.say(`${stackSayPrefix(stack, stacks)}${l}`),
     (stack, e) => o.sayError(new LabError(e.code, `stack ${stack}: ${e.message}`, { stage: e.stage, ...(e.detail !== undefined ? { detail: e.detail } : {}) })),
   );
+  // The stacks only a check's clientStack names: built too; one that fails leaves those checks to say so.
+  await stackImages(clientStacks(runs), (stack, l) => o.say(`${stackSayPrefix(stack, [...stacks, stack])}${l}`));
   const failed = stacks.filter((s) => images[s]?.error);
   if (failed.length === stacks.length) {
     // No image at all: nothing to hand to vitest.

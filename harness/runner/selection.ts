@@ -52,6 +52,25 @@ export function runStacks(runs: readonly CatalogueRun[]): StackName[] {
   return [...new Set(runs.map((r) => r.stack))];
 }
 
+/**
+ * The stacks the runs' checks start a client container of (`clientStack`, also inside a
+ * byStack entry) beyond the runs' own stacks: their images are built up front with the rest,
+ * so that no check builds one inside its scenario's budget.
+ */
+export function clientStacks(runs: readonly CatalogueRun[]): StackName[] {
+  const found = new Set<StackName>();
+  const visit = (v: unknown): void => {
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'clientStack' && typeof x === 'string') found.add(x as StackName);
+      else visit(x);
+    }
+  };
+  for (const r of runs) visit(r.entry.scenario?.checks);
+  const own = new Set(runStacks(runs));
+  return [...found].filter((s) => !own.has(s));
+}
+
 /** The name of a pair's suite (and its key in the run): the scenario id, with the stack when the run has several. */
 export function runName(run: CatalogueRun, severalStacks: boolean): string {
   return severalStacks ? `${run.entry.id} [${run.stack}]` : run.entry.id;

@@ -15,7 +15,7 @@ import { runCheck } from '../../checks/run-check.js';
 import { ScenarioSession } from '../../lab/scenario-session.js';
 import { ScenarioBudget } from '../../lab/scenario-budget.js';
 import { SCENARIO_FILE_CHECK } from '../../runner/records.js';
-import { WHOLE_CATALOGUE, catalogueRuns, runName, runStacks } from '../../runner/selection.js';
+import { WHOLE_CATALOGUE, catalogueRuns, clientStacks, runName, runStacks } from '../../runner/selection.js';
 import { settle } from '../../runner/settle.js';
 import type { ScenarioMeta } from '../../runner/task-meta.js';
 import { DEFAULT_SCENARIO_TIMEOUT_S, loadCatalogue } from '../../scenario/load.js';
@@ -73,7 +73,7 @@ describe('catalogue', () => {
   afterAll(() => CLIENT_POOL.drain());
   beforeAll(async () => {
     if (selection.images) return;
-    const others = runStacks(runs).filter((s) => s !== DEFAULT_STACK);
+    const others = [...runStacks(runs), ...clientStacks(runs)].filter((s) => s !== DEFAULT_STACK);
     const images = await stackImages(others, (stack, l) => process.stderr.write(`lab [${stack}]: ${l}\n`));
     for (const stack of others) {
       const i = images[stack];
