@@ -44,11 +44,12 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-const ianaCache = new WeakMap<LabClientContainer, Promise<Map<string, string>>>();
+// By container id: a pooled client (lab/client-pool.ts) is the same container under a new wrapper each scenario.
+const ianaCache = new Map<string, Promise<Map<string, string>>>();
 
 /** OpenSSL → IANA cipher names, from the client container's own OpenSSL. */
 function ianaNames(client: LabClientContainer): Promise<Map<string, string>> {
-  let p = ianaCache.get(client);
+  let p = ianaCache.get(client.getId());
   if (!p) {
     p = client.exec(['openssl', 'ciphers', '-stdname', 'ALL:COMPLEMENTOFALL:@SECLEVEL=0']).then((r) => {
       const map = new Map<string, string>();
@@ -58,7 +59,7 @@ function ianaNames(client: LabClientContainer): Promise<Map<string, string>> {
       }
       return map;
     });
-    ianaCache.set(client, p);
+    ianaCache.set(client.getId(), p);
   }
   return p;
 }
