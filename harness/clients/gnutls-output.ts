@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import tls from 'node:tls';
 import { ALL_SUITES } from '../enum/cipher-suites.js';
 import type { KeyExchange, PeerCertificate, SmtpReply, Verification } from '../tls/observation.js';
 import { describeCertificate } from '../tls/node-tls.js';
+import { nameErrorOf } from './tool-output.js';
 
 /**
  * Parser for `gnutls-cli --print-cert --insecure` output (GnuTLS 3.7/3.8): the session line
@@ -196,12 +196,7 @@ export function verificationOfGnutls(p: ParsedGnutlsCli, verifyName: string | un
   else if (/does not match the expected/.test(s) && !/issuer|expired|activated|signature|revoked|insecure/.test(s.replace(/The name in the certificate does not match the expected\.?/, ''))) chainError = null;
   else chainError = `GNUTLS: ${s}`;
   let nameError: string | null = null;
-  if (verifyName && p.certificates[0]) {
-    const x = new X509Certificate(p.certificates[0]);
-    const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject)?.[1];
-    const fake = { subject: cn ? { CN: cn } : {}, subjectaltname: x.subjectAltName ?? '' } as unknown as tls.PeerCertificate;
-    nameError = tls.checkServerIdentity(verifyName, fake)?.message ?? null;
-  }
+  if (verifyName && p.certificates[0]) nameError = nameErrorOf(p.certificates[0], verifyName);
   return { verified: chainError === null && nameError === null && p.certificates.length > 0, chainError, name: verifyName ?? null, nameError };
 }
 

@@ -6,6 +6,7 @@ import type { SmtpReply } from '../tls/observation.js';
 import type { ClientOutcome, ClientRequest } from './index.js';
 import { parseGnutlsCli, peerCertificateOfGnutls, verificationOfGnutls } from './gnutls-output.js';
 import { toolVersion } from './tool-version.js';
+import { transcriptWithoutPem } from './tool-output.js';
 
 /**
  * `gnutls-cli`, run inside the scenario's lab client container, exactly where s_client runs
@@ -70,23 +71,8 @@ export function gnutlsScript(args: readonly string[], mode: 'starttls' | 'implic
 
 /** gnutls-cli's output as transcript lines: certificate bodies and their indented detail lines left out (kept as parsed fields). */
 export function gnutlsTranscriptLines(text: string): string[] {
-  const out: string[] = [];
-  let inPem = false;
-  for (const l of text.split('\n')) {
-    if (!l || l.startsWith('lab-exit=')) continue;
-    if (l.includes('-----BEGIN ')) {
-      inPem = true;
-      out.push('<certificate>');
-      continue;
-    }
-    if (inPem) {
-      if (l.includes('-----END ')) inPem = false;
-      continue;
-    }
-    if (/^\s/.test(l) && !/^ - subject/.test(l)) continue;
-    out.push(l);
-  }
-  return out;
+  // Indented detail lines belong to the certificate printout, except its subject line.
+  return transcriptWithoutPem(text, (l) => (/^\s/.test(l) && !/^ - subject/.test(l) ? null : l));
 }
 
 const strip = (r: SmtpReply | undefined) => (r ? r.lines.slice(1).map((l) => l.replace(/^\d{3}[ -]/, '').trim()) : null);

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import tls from 'node:tls';
 import type { KeyExchange, PeerCertificate, SmtpReply, Verification } from '../tls/observation.js';
 import { describeCertificate } from '../tls/node-tls.js';
+import { nameErrorOf } from './tool-output.js';
 
 /**
  * Parser for `openssl s_client` output (OpenSSL 3.0, without -brief): the lines
@@ -133,11 +133,6 @@ export function peerCertificateOf(p: ParsedSClient): PeerCertificate | null {
 export function verificationOf(p: ParsedSClient, verifyName: string | undefined): Verification {
   const chainError = p.verifyCode === null ? 'NO_CERTIFICATE' : p.verifyCode === 0 ? null : (X509_ERRORS[p.verifyCode] ?? `X509_V_ERR_${p.verifyCode}`);
   let nameError: string | null = null;
-  if (verifyName && p.certificates[0]) {
-    const x = new X509Certificate(p.certificates[0]);
-    const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject)?.[1];
-    const fake = { subject: cn ? { CN: cn } : {}, subjectaltname: x.subjectAltName ?? '' } as unknown as tls.PeerCertificate;
-    nameError = tls.checkServerIdentity(verifyName, fake)?.message ?? null;
-  }
+  if (verifyName && p.certificates[0]) nameError = nameErrorOf(p.certificates[0], verifyName);
   return { verified: chainError === null && nameError === null && p.certificates.length > 0, chainError, name: verifyName ?? null, nameError };
 }

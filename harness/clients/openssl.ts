@@ -6,6 +6,7 @@ import type { ClientOutcome, ClientRequest } from './index.js';
 import type { TlsMode } from '../tls/observation.js';
 import { NO_STARTTLS, parseSClient, peerCertificateOf, verificationOf } from './openssl-output.js';
 import { toolVersion } from './tool-version.js';
+import { transcriptWithoutPem } from './tool-output.js';
 
 /**
  * `openssl s_client`, run inside the scenario's lab client container (the lab's OpenSSL, not
@@ -20,24 +21,11 @@ const VERSION_FLAG: Readonly<Record<string, string>> = { TLSv1: 'TLSv1', 'TLSv1.
  * Master-Key and ticket (secrets), and certificate bodies (kept as parsed fields instead).
  */
 export function transcriptLines(text: string): string[] {
-  const out: string[] = [];
-  let inPem = false;
-  for (const l of text.split('\n')) {
-    if (!l || l.startsWith('lab-exit=')) continue;
-    if (l.includes('-----BEGIN ')) {
-      inPem = true;
-      out.push('<certificate>');
-      continue;
-    }
-    if (inPem) {
-      if (l.includes('-----END ')) inPem = false;
-      continue;
-    }
-    if (/^\s*(Master-Key|Resumption PSK|PSK):/.test(l)) out.push(l.replace(/:.*$/, ': <redacted>'));
-    else if (/^\s*[0-9a-f]{4} - ([0-9a-f]{2}[ -]){2,}/.test(l)) continue; // ticket hex dump
-    else out.push(l);
-  }
-  return out;
+  return transcriptWithoutPem(text, (l) => {
+    if (/^\s*(Master-Key|Resumption PSK|PSK):/.test(l)) return l.replace(/:.*$/, ': <redacted>');
+    if (/^\s*[0-9a-f]{4} - ([0-9a-f]{2}[ -]){2,}/.test(l)) return null; // ticket hex dump
+    return l;
+  });
 }
 
 function shellQuote(s: string): string {
