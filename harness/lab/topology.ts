@@ -107,7 +107,7 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     },
   },
   client: {
-    about: 'lab client container (openssl s_client with the lab image\'s OpenSSL), idle until a check execs into it',
+    about: 'lab client container (openssl s_client and gnutls-cli of the lab image\'s stack), idle until a check execs into it; the catalogue runner moves it from scenario to scenario (lab/client-pool.ts)',
     placement: 'container',
     maxPerScenario: null,
     // From the process's client pool when the catalogue runner turned it on (lab/client-pool.ts), else started fresh.
@@ -151,7 +151,7 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     start: (ctx) => placed(new StsPolicyContainer(ctx.image, ctx.node), ctx).withSites(ctx.node.sts!).withTlsDirectory(ctx.certs.dir).withCertificateSpecs(ctx.scenario.certificates).start(),
   },
   'sts-resolver': {
-    about: "postfix-mta-sts-resolver's mta-sts-daemon (the stack's Debian package): Postfix's socketmap on port 8461, trusting the lab CA only, resolving through the lab DNS",
+    about: "postfix-mta-sts-resolver's mta-sts-daemon (the stack's Debian package): Postfix's socketmap on port 8461, trusting the STS lab's web CA only (sts/web-pki.ts), resolving through the lab DNS",
     placement: 'container',
     maxPerScenario: 1,
     start: (ctx) => placed(new StsResolverContainer(ctx.image, ctx.node), ctx).withTlsDirectory(ctx.certs.dir).start(),
