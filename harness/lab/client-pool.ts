@@ -57,8 +57,6 @@ class PooledClient extends LabClientContainer {
 export class ClientPool {
   private readonly parked = new Map<string, LabClientContainer[]>();
   private enabled = false;
-  /** Moves and fresh starts, for the bench and the tests. */
-  readonly counts = { fresh: 0, moved: 0, removed: 0 };
 
   enable(): void {
     this.enabled = true;
@@ -79,7 +77,6 @@ export class ClientPool {
     for (let inner = this.parked.get(o.image)?.pop(); inner; inner = this.parked.get(o.image)?.pop()) {
       try {
         await this.move(inner, o.network, address, o.node, o.hosts, o.labDns);
-        this.counts.moved++;
         return new PooledClient(this, o.image, inner, o.node, address, o.network, o.scenarioId, [{ step: 'moved from the client pool', atMs: Date.now() - started }]);
       } catch {
         // A client that cannot be moved is not trusted again: removed, and the next one tried.
@@ -87,7 +84,6 @@ export class ClientPool {
       }
     }
     const fresh = await o.fresh(POOL_SCENARIO_ID).start();
-    this.counts.fresh++;
     return new PooledClient(this, o.image, fresh, o.node, address, o.network, o.scenarioId, fresh.startSteps);
   }
 
@@ -114,7 +110,6 @@ export class ClientPool {
   }
 
   private async remove(inner: LabClientContainer): Promise<void> {
-    this.counts.removed++;
     await inner.stop().catch(() => undefined);
   }
 
