@@ -113,8 +113,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'images',
-    summary: 'Build the lab images if their recipes changed, and print their tags.',
-    flags: [{ name: 'help', value: null, help: 'show this help' }],
+    summary: 'Build the lab images if their recipes changed, and print their tags (default: postfix on bookworm).',
+    flags: [
+      { name: 'image', value: 'NAME[,NAME…]', repeat: true, help: 'the recipes of containers/ to build (postfix, exim, opensmtpd, or all; default: postfix)' },
+      { name: 'stack', value: 'NAME[,NAME…]', repeat: true, help: 'build them on these stacks (bullseye, bookworm, trixie, sid, or all; default: bookworm)' },
+      { name: 'help', value: null, help: 'show this help' },
+    ],
   },
   {
     name: 'probe',

@@ -175,10 +175,27 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'images': {
       await (await engine()).ensureEngine(say);
-      const { ensureImage } = await import('../engine/images.js');
-      const r = await ensureImage('postfix', say);
-      process.stdout.write(`${r.name}\t${r.tag}\t${r.how}\t${r.ms} ms\n`);
-      return 0;
+      const [{ ensureImage, recipeNames }, { parseStackList, DEFAULT_STACK }] = await Promise.all([import('../engine/images.js'), import('../core/stacks.js')]);
+      const stacks = parseStackList((flags.stack as string[] | undefined) ?? []);
+      const known = recipeNames();
+      const asked = ((flags.image as string[] | undefined) ?? ['postfix']).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+      const names = asked.includes('all') ? known : asked.map((n) => oneOf(n, known, 'image', 'images')!);
+      // Each (image, stack) is built or found on its own, so one that cannot be built does not hide the others.
+      let failed = 0;
+      for (const stack of stacks.length ? stacks : [DEFAULT_STACK]) {
+        for (const name of names) {
+          try {
+            const r = await ensureImage(name, say, stack);
+            process.stdout.write(`${r.name}\t${r.stack}\t${r.tag}\t${r.how}\t${r.ms} ms\n`);
+          } catch (e) {
+            failed += 1;
+            const err = asLabError(e);
+            process.stdout.write(`${name}\t${stack}\t-\terror ${err.code}: ${err.message}\n`);
+            sayLabError(err);
+          }
+        }
+      }
+      return failed ? 1 : 0;
     }
   }
   return 0;

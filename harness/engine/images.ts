@@ -47,6 +47,14 @@ export interface RecipeBase {
   readonly mirror: string;
   readonly pull: string | null;
   readonly packages: readonly string[];
+  /**
+   * Installed after debootstrap by apt-get inside the new root (a second step), because
+   * debootstrap's --include unpacks and configures in an order of its own that breaks some
+   * packages: trixie's exim4-base pulls cron-daemon-common -> systemd, whose pre-dependency
+   * debootstrap configured too late, and bookworm's exim4-config failed now and then. apt
+   * orders them properly. On a pulled base they are installed with the rest.
+   */
+  readonly aptPackages?: readonly string[];
 }
 
 /** What a stack changes in the recipe's base: its suite, the image a registry would give, and (when a suite names a package differently) the packages. */
@@ -54,6 +62,7 @@ export interface RecipeStack {
   readonly suite: string;
   readonly pull: string | null;
   readonly packages?: readonly string[];
+  readonly aptPackages?: readonly string[];
 }
 
 export interface Recipe {
@@ -91,6 +100,12 @@ export function recipeFilePath(name: string, f: RecipeFile, containersDir: strin
   return f.common !== undefined ? path.join(containersDir, COMMON_DIR_NAME, f.common) : path.join(recipeDir(name, containersDir), f.source);
 }
 
+/** The image recipes under containers/ (each folder with a recipe.json), postfix first. */
+export function recipeNames(containersDir: string = CONTAINERS_DIR): string[] {
+  const names = fs.readdirSync(containersDir).filter((d) => fs.existsSync(path.join(containersDir, d, 'recipe.json'))).sort();
+  return [...names.filter((n) => n === 'postfix'), ...names.filter((n) => n !== 'postfix')];
+}
+
 export function loadRecipe(name: string, containersDir: string = CONTAINERS_DIR): Recipe {
   const file = path.join(recipeDir(name, containersDir), 'recipe.json');
   let raw: unknown;
@@ -107,6 +122,8 @@ export function loadRecipe(name: string, containersDir: string = CONTAINERS_DIR)
   if (!r.base || typeof r.base !== 'object') bad('base', 'an object');
   if (!Array.isArray(r.base!.packages) || r.base!.packages.some((p) => typeof p !== 'string' || !/^[a-z0-9.+-]+$/.test(p)))
     bad('base.packages', 'a list of Debian package names');
+  if (r.base!.aptPackages !== undefined && (!Array.isArray(r.base!.aptPackages) || r.base!.aptPackages.some((p) => typeof p !== 'string' || !/^[a-z0-9.+-]+$/.test(p))))
+    bad('base.aptPackages', 'a list of Debian package names');
   for (const k of ['suite', 'variant', 'mirror'] as const) if (typeof r.base![k] !== 'string') bad(`base.${k}`, 'a string');
   if (!Array.isArray(r.files)) bad('files', 'a list of {source, target, mode}');
   for (const [i, f] of r.files!.entries()) {
@@ -129,6 +146,8 @@ export function loadRecipe(name: string, containersDir: string = CONTAINERS_DIR)
       if (v!.pull !== null && typeof v!.pull !== 'string') bad(`stacks.${k}.pull`, 'an image name or null');
       if (v!.packages !== undefined && (!Array.isArray(v!.packages) || v!.packages.some((p) => typeof p !== 'string' || !/^[a-z0-9.+-]+$/.test(p))))
         bad(`stacks.${k}.packages`, 'a list of Debian package names');
+      if (v!.aptPackages !== undefined && (!Array.isArray(v!.aptPackages) || v!.aptPackages.some((p) => typeof p !== 'string' || !/^[a-z0-9.+-]+$/.test(p))))
+        bad(`stacks.${k}.aptPackages`, 'a list of Debian package names');
     }
   }
   return r as Recipe;
@@ -151,7 +170,8 @@ export function recipeForStack(recipe: Recipe, stack: StackName, name = recipe.i
   }
   const s = recipe.stacks[stack];
   if (!s) throw new LabError('EIMAGE', `containers/${name}/recipe.json has no stack '${stack}' (it has ${recipeStacks(recipe).join(', ')})`);
-  return { ...recipe, base: { ...recipe.base, suite: s.suite, pull: s.pull, packages: s.packages ?? recipe.base.packages } };
+  const aptPackages = s.aptPackages ?? recipe.base.aptPackages;
+  return { ...recipe, base: { ...recipe.base, suite: s.suite, pull: s.pull, packages: s.packages ?? recipe.base.packages, ...(aptPackages ? { aptPackages } : {}) } };
 }
 
 function hash(parts: readonly (string | Buffer)[]): string {
@@ -211,7 +231,7 @@ async function aptOnPulledBase(recipe: Recipe, baseTag: string): Promise<void> {
   // Build-time only: apt inside this throwaway container reaches Debian's mirror, as debootstrap
   // does on the host. Lab containers themselves never get a route out.
   const name = `smtp-tls-lab-build-${process.pid}`;
-  const script = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${recipe.base.packages.join(' ')} && rm -rf /var/lib/apt/lists/*`;
+  const script = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${[...recipe.base.packages, ...(recipe.base.aptPackages ?? [])].join(' ')} && rm -rf /var/lib/apt/lists/*`;
   const r = await docker(['run', '--name', name, ...labelFlags(), '--network', 'host', recipe.base.pull!, 'sh', '-c', script], {
     timeoutMs: TIMEOUTS.imageBuild,
   });
@@ -232,6 +252,10 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
     });
   }
   const root = fs.mkdtempSync(path.join(process.env.LAB_BUILD_DIR ?? '/var/tmp', 'smtp-tls-lab-rootfs-'));
+  // mkdtemp makes the folder 0700, and it is the chroot's "/" while packages configure: a
+  // maintainer script that drops root (Exim's config check runs as Debian-exim) could then not
+  // read /etc/passwd, and exim4-config failed with "user mail was not found".
+  fs.chmodSync(root, 0o755);
   const logFile = path.join(labStateDir(), stack === DEFAULT_STACK ? `debootstrap-${recipe.image}.log` : `debootstrap-${recipe.image}-${stack}.log`);
   const mirror = process.env.LAB_DEBIAN_MIRROR ?? recipe.base.mirror;
   log(`image ${baseTag}: debootstrap ${recipe.base.suite} (${recipe.base.packages.join(', ')}) from ${mirror}; log: ${logFile}`);
@@ -257,6 +281,7 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
         detail: `${said}\nremedy: check that ${mirror} answers (LAB_DEBIAN_MIRROR overrides the recipe's mirror) and that every package in the recipe exists in ${recipe.base.suite}`,
       });
     }
+    if (recipe.base.aptPackages?.length) await aptInRoot(recipe, root, cacheDir, logFile, log, baseTag);
     // Keep the image small: package caches are not needed at run time.
     await run('sh', ['-c', `rm -rf "${root}"/var/cache/apt/archives/*.deb "${root}"/var/lib/apt/lists/*`]);
     const imp = await run('bash', ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change "LABEL $2" - "$3"', '_', root, `${IMAGE_LABEL}=base-${recipe.image}`, baseTag], {
@@ -265,6 +290,38 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
     if (imp.code !== 0) throw new LabError('EIMAGE', `docker import ${baseTag} failed`, { detail: imp.stderr.slice(-2000) });
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The recipe's aptPackages, installed by apt-get chrooted into the root debootstrap made (build
+ * time only, from the mirror debootstrap used, as debootstrap itself does). No service starts:
+ * policy-rc.d refuses every start while apt runs. The downloaded .debs are kept beside
+ * debootstrap's in the recipe's cache folder, so a rebuild downloads only what is new.
+ */
+async function aptInRoot(recipe: Recipe, root: string, cacheDir: string, logFile: string, log: (line: string) => void, baseTag: string): Promise<void> {
+  const packages = recipe.base.aptPackages!;
+  log(`image ${baseTag}: apt-get install ${packages.join(' ')} in the new root (second step)`);
+  const script = [
+    'set -eu',
+    'root=$1; cache=$2; shift 2',
+    'printf "#!/bin/sh\\nexit 101\\n" > "$root/usr/sbin/policy-rc.d"; chmod 0755 "$root/usr/sbin/policy-rc.d"',
+    'mkdir -p "$root/var/cache/apt/archives"',
+    'cp -n "$cache"/*.deb "$root/var/cache/apt/archives/" 2>/dev/null || true',
+    'mount -t proc proc "$root/proc"',
+    'trap \'umount "$root/proc" 2>/dev/null || true\' EXIT',
+    'chroot "$root" apt-get update -qq',
+    'DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q --no-install-recommends "$@"',
+    'cp -n "$root"/var/cache/apt/archives/*.deb "$cache"/ 2>/dev/null || true',
+    'rm -f "$root/usr/sbin/policy-rc.d"',
+  ].join('\n');
+  const r = await run('sh', ['-c', script, '_', root, cacheDir, ...packages], { timeoutMs: TIMEOUTS.imageBuild, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  fs.appendFileSync(logFile, `\n--- apt-get install ${packages.join(' ')} (second step) ---\n${r.stdout}\n${r.stderr}`);
+  if (r.code !== 0) {
+    const said = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.trim()).slice(-8).join('\n');
+    throw new LabError('EIMAGE', `apt-get install in the debootstrapped root failed (exit ${r.code}); full log: ${logFile}`, {
+      detail: `${said}\nremedy: check that every package in aptPackages of containers/${recipe.image}/recipe.json exists in ${recipe.base.suite}, and that ${recipe.base.mirror} answers`,
+    });
   }
 }
 
