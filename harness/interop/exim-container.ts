@@ -6,7 +6,8 @@ import { LabError } from '../core/errors.js';
 import { TIMEOUTS } from '../core/timeouts.js';
 import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { tarArchive } from '../engine/tar.js';
-import { EXIM_PATHS, renderEximConfig } from './exim-config.js';
+import { EXIM_PATHS, EXIM_SEND_HEADERS, renderEximConfig } from './exim-config.js';
+import { eximSendRecord, type EximSendRecord } from './exim-send-record.js';
 import { parseEximLine, type EximLogEvent } from './exim-log.js';
 import type { EximSpec } from './mta-spec.js';
 import { eximPeerRecord } from './exim-peer-record.js';
@@ -14,6 +15,7 @@ import type { InteropPeerRecord, ReceivingMta } from './interop-peer-record.js';
 
 const DEFAULT_EXIM_NODE: LabNodeIdentity = { name: 'exim', hostnames: ['mx.exim.lab.test'], hostNumber: 30 };
 const FAILED = /^lab-exim: FAILED /;
+const ADDRESS = /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/;
 const ISOLATION_FAILED = /^lab-isolate: FAILED /;
 
 /** Exim's parsed log, as its container prints it (lab-exim follows the log files to stdout). */
@@ -51,6 +53,7 @@ export class EximContainer extends LabContainer {
   private spec: EximSpec | null = null;
   private tlsDir: string | null = null;
   private certNames: readonly string[] = [];
+  private sendTo: string | null = null;
   private readonly eximEvents = eximLog();
 
   constructor(image: string) {
@@ -67,6 +70,13 @@ export class EximContainer extends LabContainer {
     }
     this.spec = spec;
     this.certNames = certNames;
+    return this;
+  }
+
+  /** The lab host name of the Postfix under test, where a sender's transports deliver (in the node's /etc/hosts). */
+  withSendTo(hostname: string): this {
+    if (!/^[a-z0-9.-]+$/.test(hostname)) throw new LabError('ESCENARIO', `EximContainer: '${hostname}' is not a lab host name`);
+    this.sendTo = hostname;
     return this;
   }
 
@@ -97,12 +107,14 @@ export class EximContainer extends LabContainer {
   override async start(): Promise<StartedEximContainer> {
     if (!this.spec) throw new LabError('ESCENARIO', 'EximContainer: withExim() is required');
     if (this.spec.certificate !== null && !this.tlsDir) throw new LabError('ESCENARIO', 'EximContainer: a certificate needs withTlsDirectory()');
-    const config = renderEximConfig(this.spec, this.node.hostnames[0] ?? 'mx.exim.lab.test');
+    if (this.spec.sender && !this.sendTo) throw new LabError('ESCENARIO', 'EximContainer: a sender needs withSendTo() (the Postfix under test)');
+    if (this.spec.sender?.login && !this.tlsDir) throw new LabError('ESCENARIO', 'EximContainer: a sender login needs withTlsDirectory() (the run\'s sasl-users file is there)');
+    const config = renderEximConfig(this.spec, this.node.hostnames[0] ?? 'mx.exim.lab.test', this.sendTo);
     this.withCopyArchivesToContainer([{ tar: Readable.from([tarArchive([{ content: config, target: EXIM_PATHS.config, mode: 0o644, mtime: new Date() }])]), target: '/' }]);
     if (this.tlsDir) this.withBindMounts([{ source: this.tlsDir, target: EXIM_PATHS.tlsIn, mode: 'ro' }]);
     const { started, address, network, steps } = await this.startLab();
     const version = this.output.all().find((l) => l.startsWith('lab-exim: version: '))?.slice('lab-exim: version: '.length) ?? null;
-    return new StartedEximContainer(started, this.eximEvents, this.node, address, network.name, this.scenarioId, steps, version, config);
+    return new StartedEximContainer(started, this.eximEvents, this.node, address, network.name, this.scenarioId, steps, version, config, this.spec.sender ? Object.keys(this.spec.sender.transports) : []);
   }
 }
 
@@ -120,6 +132,8 @@ export class StartedEximContainer extends StartedLabContainer implements Receivi
     readonly version: string | null,
     /** The configuration it runs (for a report or a learner). */
     readonly config: string,
+    /** The scenario's sending transports (empty: this Exim only receives). */
+    readonly sendTransports: readonly string[],
   ) {
     super(container, node, address, networkName, scenarioId, startSteps);
   }
@@ -130,6 +144,42 @@ export class StartedEximContainer extends StartedLabContainer implements Receivi
 
   peerRecord(node: string, marker: number, expectMessageId: string | null): Promise<InteropPeerRecord> {
     return eximPeerRecord(node, this.log, marker, expectMessageId, (id) => this.deliveredMessage(id));
+  }
+
+  /**
+   * Exim sends one message to the Postfix under test: submitted with `exim -odq` (queued only),
+   * then one forced attempt with `exim -M` (retry times ignored, so an earlier check's defer to
+   * the same host never skips this one), then, when it is still queued, removed (no later queue
+   * run retries it beside another check). What happened is read from Exim's main log alone.
+   */
+  async send(req: { readonly transport: string; readonly port: number; readonly from: string; readonly to: string; readonly subject: string; readonly messageId: string; readonly timeoutMs?: number }): Promise<EximSendRecord> {
+    if (!this.sendTransports.includes(req.transport)) throw new LabError('ESCENARIO', `Exim node ${this.node.name} has no sending transport '${req.transport}' (it has ${this.sendTransports.join(', ') || 'none: no "sender" block'})`);
+    for (const [what, v, re] of [['sender', req.from, ADDRESS], ['recipient', req.to, ADDRESS], ['Message-ID', req.messageId, /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/]] as const) {
+      if (!re.test(v)) throw new LabError('EINTERNAL', `Exim send: '${v}' is not a ${what} the lab passes to a shell`);
+    }
+    const marker = this.log.size;
+    const message = [
+      `${EXIM_SEND_HEADERS.transport}: ${req.transport}`,
+      `${EXIM_SEND_HEADERS.port}: ${req.port}`,
+      `Message-ID: <${req.messageId}>`,
+      `From: <${req.from}>`,
+      `To: <${req.to}>`,
+      `Subject: ${req.subject.replace(/[\r\n]/g, ' ')}`,
+      '',
+      'Sent by the lab Exim to the Postfix under test (smtp-tls-lab mta-send).',
+      '',
+    ].join('\n');
+    const submitted = await this.exec(['sh', '-c', 'printf "%s" "$1" | exim -odq -oi -f "$2" "$3"', '_', message, req.from, req.to]);
+    if (submitted.exitCode !== 0) throw new LabError('ECONTAINER', `Exim node ${this.node.name}: exim -odq refused the message (exit ${submitted.exitCode})`, { detail: submitted.output.slice(-1000) });
+    const timeoutMs = req.timeoutMs ?? 30_000;
+    const received = await this.log.waitFor(`exim-received (Message-ID ${req.messageId})`, (e) => e.type === 'received' && e.messageId === req.messageId, 10_000, marker);
+    const eximId = (received as Extract<EximLogEvent, { type: 'received' }>).eximId;
+    // -M runs the attempt in the foreground: when it returns, its line is written (the wait below covers the log's way to the harness).
+    const attempt = await this.exec(['timeout', String(Math.ceil(timeoutMs / 1000)), 'exim', '-M', eximId]);
+    const done = (e: EximLogEvent) => (e.type === 'delivered' || e.type === 'deferred' || e.type === 'failed') && e.eximId === eximId;
+    await this.log.waitFor(`exim-attempt (message ${eximId})`, done, attempt.exitCode === 124 ? 1_000 : 10_000, marker).catch(() => null);
+    await this.exec(['sh', '-c', 'exim -Mrm "$1" >/dev/null 2>&1; true', '_', eximId]);
+    return eximSendRecord(this.node.name, req.transport, eximId, this.log.since(marker));
   }
 
   /** The delivered message with this Exim message id from the lab Maildir, or null. */

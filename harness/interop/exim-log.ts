@@ -6,6 +6,10 @@
  *   TLS error on connection from (mx.lab.test) [10.0.0.10]:58248 (gnutls_handshake): No supported cipher suites have been found.
  *   1xZ4Vx-00000e-2J <= a@lab.test H=(mx.lab.test) [10.0.0.10]:41058 P=esmtps X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=no S=523 id=m@x for u@y
  *   1xZ4Vx-00000e-2J => u <u@y> R=lab_mailbox T=lab_maildir
+ *   1xZ9VV-000028-36 => a@lab.test R=send_tls T=lab_send_tls H=mx.lab.test [10.0.0.10]:5870 I=[10.0.0.30]:41022 X=TLS1.3:ECDHE_SECP256R1__ECDSA_SECP256R1_SHA256__AES_256_GCM:256 CV=no DN="CN=mx.lab.test" A=lab_plain K C="250 2.0.0 Ok: 389 bytes queued as 35FF8352382" DT=0s
+ *   1xZ9Vg-00002H-1L == a@lab.test R=send_clear T=lab_send_clear defer (-42) DT=0s: authentication required but server did not advertise AUTH support
+ *   1xZ9hC-00002m-2U == a@lab.test R=send_v T=lab_send_v defer (-37) H=mx.lab.test [10.0.0.10]:587: TLS session: (certificate verification failed): certificate invalid
+ *   1xZ9Vg-00002H-1L ** a@lab.test R=send_x T=lab_send_x H=mx.lab.test [10.0.0.10]:587: SMTP error from remote mail server after MAIL FROM:<s@lab.test>: 530 5.7.0 Must issue a STARTTLS command first
  *   1xZ4Vx-00000e-2J Completed
  *   exim 4.96 daemon started: pid=36, -q30m, listening for SMTP on port 25 (IPv4)
  */
@@ -25,6 +29,37 @@ export interface EximTls {
   readonly suite: string;
   readonly bits: number | null;
 }
+
+/** The host a remote delivery attempt went to, as Exim logs it: H=name [addr]:port, with * when the message went down a connection made for an earlier one. */
+export interface EximRemoteHost {
+  readonly name: string;
+  readonly addr: string;
+  readonly port: number | null;
+  readonly continued: boolean;
+}
+
+/** The fields of a delivery line (=>, ==, **): router, transport, and for a remote attempt the host, TLS and authenticator. */
+export interface EximDeliveryFields {
+  readonly router: string | null;
+  readonly transport: string | null;
+  readonly host: EximRemoteHost | null;
+  /** I=[addr]:port, Exim's own end of the connection (+outgoing_interface), or null. */
+  readonly local: { readonly addr: string; readonly port: number | null } | null;
+  readonly tls: EximTls | null;
+  /** CV=yes|no|dane: whether Exim verified the server's certificate. */
+  readonly certificateVerified: string | null;
+  readonly peerDn: string | null;
+  /** A=: the client authenticator Exim logged in with (a remote delivery), or null. */
+  readonly authenticator: string | null;
+}
+
+/** A defer (==) or a failure (**) of one address. */
+export type EximNotDelivered<T extends 'deferred' | 'failed'> = { readonly type: T; readonly raw: string; readonly time: string | null; readonly eximId: string; readonly to: string } & EximDeliveryFields & {
+  /** Exim's errno for a defer ("defer (-42)"), null when it quotes the server instead. */
+  readonly errno: number | null;
+  /** What Exim says went wrong: its own words, or "SMTP error from remote mail server after …: <reply>". */
+  readonly reason: string;
+};
 
 export type EximLogEvent =
   | { readonly type: 'connect'; readonly raw: string; readonly time: string | null; readonly peer: EximPeer }
@@ -47,7 +82,12 @@ export type EximLogEvent =
       readonly messageId: string | null;
       readonly recipients: readonly string[];
     }
-  | { readonly type: 'delivered'; readonly raw: string; readonly time: string | null; readonly eximId: string; readonly to: string }
+  | ({ readonly type: 'delivered'; readonly raw: string; readonly time: string | null; readonly eximId: string; readonly to: string } & EximDeliveryFields & {
+      /** C="…": the server's reply to the end of data (a remote delivery only). */
+      readonly confirmation: string | null;
+    })
+  | EximNotDelivered<'deferred'>
+  | EximNotDelivered<'failed'>
   | { readonly type: 'completed'; readonly raw: string; readonly time: string | null; readonly eximId: string }
   | { readonly type: 'daemon-started'; readonly raw: string; readonly time: string | null; readonly version: string }
   | { readonly type: 'other'; readonly raw: string; readonly time: string | null };
@@ -72,6 +112,41 @@ export function parseEximTls(x: string): EximTls | null {
 /** One field of a <= line: " X=value" (values have no spaces, except id= which ends at " for " or the end). */
 function field(rest: string, name: string): string | null {
   return new RegExp(`(?:^| )${name}=(\\S+)`).exec(rest)?.[1] ?? null;
+}
+
+/**
+ * The leading fields of a delivery line, in Exim's order (R= T= H=… I=… X= CV= DN= A= K C= DT=),
+ * and what follows them: the reason of a defer or failure. H='s value is "name [addr]:port",
+ * with an asterisk after the port for a continued connection.
+ */
+function deliveryFields(text: string): { fields: EximDeliveryFields; after: string } {
+  let rest = text;
+  const take = (re: RegExp): RegExpExecArray | null => {
+    const m = re.exec(rest);
+    if (m) rest = rest.slice(m[0].length);
+    return m;
+  };
+  const router = take(/^R=(\S+) ?/)?.[1] ?? null;
+  const transport = take(/^T=(\S+) ?/)?.[1] ?? null;
+  const h = take(/^H=(\S+) \[([0-9a-fA-F.:]+)\](?::(\d+))?(\*)?:? ?/);
+  const i = take(/^I=\[([0-9a-fA-F.:]+)\](?::(\d+))? ?/);
+  const x = take(/^X=(\S+) ?/)?.[1] ?? null;
+  const cv = take(/^CV=(\S+) ?/)?.[1] ?? null;
+  const dn = take(/^DN="((?:[^"\\]|\\.)*)" ?/)?.[1] ?? null;
+  const a = take(/^A=(\S+) ?/)?.[1] ?? null;
+  return {
+    fields: {
+      router,
+      transport,
+      host: h ? { name: h[1]!, addr: h[2]!, port: h[3] ? Number(h[3]) : null, continued: h[4] === '*' } : null,
+      local: i ? { addr: i[1]!, port: i[2] ? Number(i[2]) : null } : null,
+      tls: x ? parseEximTls(x) : null,
+      certificateVerified: cv,
+      peerDn: dn,
+      authenticator: a,
+    },
+    after: rest,
+  };
 }
 
 export function parseEximLine(line: string): EximLogEvent {
@@ -122,7 +197,16 @@ export function parseEximLine(line: string): EximLogEvent {
         recipients,
       };
     }
-    if ((m = /^(?:=>|->) (\S+)(?: <([^>]*)>)? /.exec(rest))) return { type: 'delivered', raw, time, eximId, to: m[2] ?? m[1]! };
+    if ((m = /^(=>|->|==|\*\*) (\S+)(?: <([^>]*)>)? (.*)$/.exec(rest))) {
+      const to = m[3] ?? m[2]!;
+      const { fields, after } = deliveryFields(m[4]!);
+      if (m[1] === '=>' || m[1] === '->') return { type: 'delivered', raw, time, eximId, to, ...fields, confirmation: /(?:^| )C="((?:[^"\\]|\\.)*)"/.exec(m[4]!)?.[1] ?? null };
+      // Exim puts the host after the errno when the attempt failed on a connection: "defer (-37) H=mx [10.0.0.10]:587: TLS session: …".
+      const defer = /^defer \((-?\d+)\)(?: H=(\S+) \[([0-9a-fA-F.:]+)\](?::(\d+))?(\*)?)?(?: DT=\S+)?: (.*)$/.exec(after);
+      const reason = defer ? defer[6]! : after.replace(/^(?:DT=\S+)?:? ?/, '');
+      const host = fields.host ?? (defer?.[2] ? { name: defer[2], addr: defer[3]!, port: defer[4] ? Number(defer[4]) : null, continued: defer[5] === '*' } : null);
+      return { type: m[1] === '==' ? 'deferred' : 'failed', raw, time, eximId, to, ...fields, host, errno: defer ? Number(defer[1]) : null, reason };
+    }
     if (rest === 'Completed') return { type: 'completed', raw, time, eximId };
   }
   return { type: 'other', raw, time };

@@ -1,5 +1,5 @@
 import type { Reader } from '../scenario/validate.js';
-import { DEFAULT_EXIM_SPEC, DEFAULT_OPENSMTPD_SPEC, type EximSpec, type OpensmtpdSpec } from './mta-spec.js';
+import { DEFAULT_EXIM_SPEC, DEFAULT_OPENSMTPD_SPEC, type EximSenderSpec, type EximSpec, type OpensmtpdSpec } from './mta-spec.js';
 
 /**
  * The "exim" and "opensmtpd" blocks of a scenario node, read by the scenario loader (data only).
@@ -9,13 +9,41 @@ import { DEFAULT_EXIM_SPEC, DEFAULT_OPENSMTPD_SPEC, type EximSpec, type Opensmtp
  */
 const certificate = (r: Reader, certNames: readonly string[]) => (r.has('certificate') ? r.field('certificate').oneOf(certNames.length ? certNames : ['(no certificate in this scenario)']) : null);
 
-export function readEximSpec(r: Reader | null, certNames: readonly string[]): EximSpec {
+export function readEximSpec(r: Reader | null, certNames: readonly string[], saslUsers: readonly string[] = []): EximSpec {
   if (!r) return DEFAULT_EXIM_SPEC;
-  r.object(['certificate', 'priority']);
+  r.object(['certificate', 'priority', 'sender']);
   return {
     certificate: certificate(r, certNames),
     priority: r.has('priority') ? r.field('priority').string(/^[A-Za-z0-9%+:._-]+$/, 'a GnuTLS priority string ("NORMAL:-VERS-TLS1.3")') : null,
+    sender: r.has('sender') ? readEximSender(r.field('sender'), saslUsers) : null,
   };
+}
+
+/**
+ * Options the lab sets on every sending transport itself: the port comes from the check's
+ * service, and one message per connection keeps one check's message off another check's
+ * connection (Exim would otherwise send a waiting message down a connection to another port).
+ */
+export const EXIM_SENDER_RESERVED_OPTIONS = ['driver', 'port', 'connection_max_messages', 'hosts', 'hosts_override'] as const;
+
+function readEximSender(r: Reader, saslUsers: readonly string[]): EximSenderSpec {
+  r.object(['login', 'transports']);
+  const login = r.has('login') ? r.field('login').oneOf(saslUsers.length ? saslUsers : ['(no sasl.users in this scenario)']) : null;
+  const t = r.field('transports');
+  const entries = t.entries();
+  if (entries.length === 0) t.fail('at least one transport ("name": { exim smtp transport options })', 'add e.g. "starttls": { "hosts_require_tls": "*" }');
+  const transports: Record<string, Record<string, string>> = {};
+  for (const [name, opts] of entries) {
+    if (!/^[a-z][a-z0-9_]{0,30}$/.test(name)) t.fail(`transport names of lowercase letters, digits and _ (Exim names); '${name}' is not one`);
+    const options: Record<string, string> = {};
+    for (const [option, v] of opts.entries()) {
+      if (!/^[a-z][a-z0-9_]*$/.test(option)) opts.fail(`Exim smtp transport option names (lowercase letters, digits, _); '${option}' is not one`);
+      if ((EXIM_SENDER_RESERVED_OPTIONS as readonly string[]).includes(option)) v.fail(`an option the lab does not set itself (${EXIM_SENDER_RESERVED_OPTIONS.join(', ')} are the lab's: the port is the check's service)`, `remove "${option}"`);
+      options[option] = v.string(/^[^\n\r]*$/, 'an Exim option value on one line');
+    }
+    transports[name] = options;
+  }
+  return { login, transports };
 }
 
 export function readOpensmtpdSpec(r: Reader | null, certNames: readonly string[]): OpensmtpdSpec {

@@ -75,6 +75,13 @@ function placed<B extends LabContainer>(builder: B, ctx: NodeStartContext): B {
   return dns ? placedBuilder.withLabDns(dns) : placedBuilder;
 }
 
+/** The Postfix under test: the postfix node that runs the scenario's own postfix block. */
+function postfixUnderTest(ctx: NodeStartContext): LabNodeSpec {
+  const mx = ctx.scenario.nodes?.find((n) => n.kind === 'postfix' && !n.postfix);
+  if (!mx) throw new LabError('ESCENARIO', `scenario ${ctx.scenario.id}: no Postfix under test among its nodes`);
+  return mx;
+}
+
 /** With a lab DNS node, every other container resolves through it (and through nothing else). */
 function labDnsOf(ctx: NodeStartContext): string | null {
   const dns = ctx.scenario.nodes.find((n) => n.kind === 'dns');
@@ -131,6 +138,7 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     start: async (ctx) =>
       placed(new EximContainer(await interopImage('exim', ctx.image)), ctx)
         .withExim(ctx.node.exim ?? DEFAULT_EXIM_SPEC, [...ctx.certs.pairs.keys()])
+        .withSendTo(postfixUnderTest(ctx).hostnames[0] ?? postfixUnderTest(ctx).name)
         .withTlsDirectory(ctx.certs.dir)
         .start(),
   },

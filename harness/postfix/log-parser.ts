@@ -65,7 +65,8 @@ export type PostfixLogEvent =
     })
   | (Base & { readonly type: 'tls-handshake-error'; readonly role: 'accept' | 'connect'; readonly peer: Peer; readonly code: number })
   | (Base & { readonly type: 'tls-library-problem'; readonly reason: string | null; readonly text: string })
-  | (Base & { readonly type: 'queue-client'; readonly queueId: string; readonly peer: Peer })
+  // smtpd.c: "%s: client=%s[%s]:%s" then ", sasl_method=%s", ", sasl_username=%s", ", sasl_sender=%s" when the client logged in.
+  | (Base & { readonly type: 'queue-client'; readonly queueId: string; readonly peer: Peer; readonly saslMethod: string | null; readonly saslUsername: string | null })
   | (Base & {
       readonly type: 'delivery';
       readonly queueId: string;
@@ -173,7 +174,14 @@ function parseMessage(base: Base, msg: string): PostfixLogEvent {
   if ((m = new RegExp(`^SSL_(accept|connect) error (?:from|to) ?${PEER}: (-?\\d+)$`).exec(msg)))
     return { ...base, type: 'tls-handshake-error', role: m[1] as 'accept', peer: peer(m[2]!, m[3]!, m[4]), code: Number(m[5]) };
   if ((m = new RegExp(`^([0-9A-Za-z]+): client=${PEER}`).exec(msg)))
-    return { ...base, type: 'queue-client', queueId: m[1]!, peer: peer(m[2]!, m[3]!, m[4]) };
+    return {
+      ...base,
+      type: 'queue-client',
+      queueId: m[1]!,
+      peer: peer(m[2]!, m[3]!, m[4]),
+      saslMethod: /, sasl_method=([^,\s]+)/.exec(msg)?.[1] ?? null,
+      saslUsername: /, sasl_username=([^,\s]+)/.exec(msg)?.[1] ?? null,
+    };
   if ((m = /^([0-9A-Za-z]+): to=<([^>]*)>,(?: orig_to=<[^>]*>,)? relay=([^,]+), .*?delay=([\d.]+), .*?dsn=([\d.]+), status=(\w+) \((.*)\)$/s.exec(msg)))
     return {
       ...base,
@@ -280,7 +288,7 @@ export const LOG_EVENT_SHAPES: { readonly [T in PostfixLogEventType]: Shape<Post
   },
   'tls-handshake-error': { ...BASE_SHAPE, role: 'leaf', peer: PEER_SHAPE, code: 'leaf' },
   'tls-library-problem': { ...BASE_SHAPE, reason: 'leaf', text: 'leaf' },
-  'queue-client': { ...BASE_SHAPE, queueId: 'leaf', peer: PEER_SHAPE },
+  'queue-client': { ...BASE_SHAPE, queueId: 'leaf', peer: PEER_SHAPE, saslMethod: 'leaf', saslUsername: 'leaf' },
   delivery: { ...BASE_SHAPE, queueId: 'leaf', to: 'leaf', relay: 'leaf', delay: 'leaf', dsn: 'leaf', status: 'leaf', reason: 'leaf' },
   reject: { ...BASE_SHAPE, queueId: 'leaf', stage: 'leaf', peer: PEER_SHAPE, reply: 'leaf' },
   'queue-message-id': { ...BASE_SHAPE, queueId: 'leaf', messageId: 'leaf' },

@@ -114,7 +114,7 @@ function readPeer(r: Reader, certNames: readonly string[]): SmtpPeerSpec {
   };
 }
 
-function readNodes(r: Reader, dir: string, file: string, certNames: readonly string[]): LabNodeSpec[] {
+function readNodes(r: Reader, dir: string, file: string, certNames: readonly string[], saslUsers: readonly string[]): LabNodeSpec[] {
   if (!r.has('nodes')) return [...DEFAULT_NODES];
   const list = r.field('nodes').list();
   const nodes = list.map((n) => {
@@ -135,7 +135,7 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
       lazy: n.has('lazy') ? n.field('lazy').boolean() : false,
       postfix: n.has('postfix') ? readPostfixFiles(dir, file, n.field('postfix')) : null,
       peer: kind === 'smtp-peer' ? readPeer(n.field('peer'), certNames) : null,
-      exim: kind === 'exim' ? readEximSpec(n.has('exim') ? n.field('exim') : null, certNames) : null,
+      exim: kind === 'exim' ? readEximSpec(n.has('exim') ? n.field('exim') : null, certNames, saslUsers) : null,
       opensmtpd: kind === 'opensmtpd' ? readOpensmtpdSpec(n.has('opensmtpd') ? n.field('opensmtpd') : null, certNames) : null,
       sts: kind === 'sts-policy' ? readStsPolicySpec(n.field('sts'), certNames) : null,
     } satisfies LabNodeSpec;
@@ -289,10 +289,11 @@ export function loadScenario(dir: string): Scenario {
   // A service's default way to TLS (wrapper mode or STARTTLS) comes from the master.cf Postfix will run.
   const effective = effectiveConfig({ mainCf, masterCf }, `scenario ${id}`);
   const master = parseMasterCf(effective.masterCf, 'master.cf');
-  const nodes = readNodes(r, dir, file, names);
+  const nodes = readNodes(r, dir, file, names, saslUsers);
   const dns = readDns(r, nodes, names);
   const receivingNodes = nodes.filter((n) => n.kind === 'smtp-peer' || n.kind === 'exim' || n.kind === 'opensmtpd' || (n.kind === 'postfix' && n.postfix)).map((n) => n.name);
-  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master), receivingNodes, zones: dns?.zones.map((z) => z.name) ?? [] };
+  const sendingNodes = Object.fromEntries(nodes.filter((n) => n.exim?.sender).map((n) => [n.name, Object.keys(n.exim!.sender!.transports)]));
+  const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master), receivingNodes, sendingNodes, zones: dns?.zones.map((z) => z.name) ?? [] };
   const checks = r.field('checks').list().map((c) => readCheck(c, ctx));
   if (checks.length === 0) r.field('checks').fail('at least one check');
   const ids = new Set<string>();

@@ -9,6 +9,7 @@ import { runEnumeration } from './enumeration/run.js';
 import { runOfferOnly } from './offer-only/run.js';
 import { runStartupLog } from './startup-log/run.js';
 import { runDelivery } from './delivery/run.js';
+import { runMtaSend } from './mta-send/run.js';
 
 /**
  * A kind's runner, judging the check by the expectation of the session's stack (byStack) and
@@ -34,4 +35,5 @@ export const CHECK_RUNNERS: { readonly [K in CheckKindName]: CheckRunner<Extract
   'offer-only': onItsStack(runOfferOnly),
   'startup-log': onItsStack(runStartupLog),
   delivery: onItsStack(runDelivery),
+  'mta-send': onItsStack(runMtaSend),
 };

@@ -7,7 +7,7 @@ import { parseMatcher, type Matcher } from '../matchers.js';
 import type { StackName } from '../../core/stacks.js';
 
 /** The kinds of check a scenario can hold; each is a small module with its own schema and runner. */
-export type CheckKindName = 'client-handshake' | 'enumeration' | 'offer-only' | 'startup-log' | 'delivery';
+export type CheckKindName = 'client-handshake' | 'enumeration' | 'offer-only' | 'startup-log' | 'delivery' | 'mta-send';
 
 /** Fields every check has, whatever its kind. */
 export interface CheckCommon {
@@ -75,6 +75,8 @@ export interface SpecContext {
   readonly services: readonly { readonly service: string; readonly port: number }[];
   /** Nodes that receive what the Postfix under test sends (capturing peers, other Postfix nodes), by name. */
   readonly receivingNodes: readonly string[];
+  /** Interop MTA nodes that send to the Postfix under test (an exim node's "sender"), by name, with their transport names. */
+  readonly sendingNodes?: Readonly<Record<string, readonly string[]>>;
   /** The lab DNS zones of the scenario (none without a "dns" block). */
   readonly zones?: readonly string[];
 }

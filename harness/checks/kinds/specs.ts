@@ -6,9 +6,10 @@ import { enumerationSpec, type EnumerationCheck } from './enumeration/spec.js';
 import { offerOnlySpec, type OfferOnlyCheck } from './offer-only/spec.js';
 import { startupLogSpec, type StartupLogCheck } from './startup-log/spec.js';
 import { deliverySpec, type DeliveryCheck } from './delivery/spec.js';
+import { mtaSendSpec, type MtaSendCheck } from './mta-send/spec.js';
 
 /** Every check a scenario can hold, by kind. */
-export type CheckSpec = ClientHandshakeCheck | EnumerationCheck | OfferOnlyCheck | StartupLogCheck | DeliveryCheck;
+export type CheckSpec = ClientHandshakeCheck | EnumerationCheck | OfferOnlyCheck | StartupLogCheck | DeliveryCheck | MtaSendCheck;
 
 /**
  * The kinds' schemas, found by name. Data only: loading a scenario reads these and never the
@@ -20,6 +21,7 @@ export const CHECK_KIND_SPECS: { readonly [K in CheckKindName]: CheckKindSpec<Ex
   'offer-only': offerOnlySpec,
   'startup-log': startupLogSpec,
   delivery: deliverySpec,
+  'mta-send': mtaSendSpec,
   'client-handshake': clientHandshakeSpec,
 };
 

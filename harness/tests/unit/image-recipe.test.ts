@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LabError } from '../../core/errors.js';
-import { imageTags, loadRecipe, recipeFilePath } from '../../engine/images.js';
+import { imageTags, loadRecipe, recipeFilePath, recipeForStack } from '../../engine/images.js';
 import { PROJECT_ROOT } from '../../engine/paths.js';
 
 /**
@@ -71,5 +71,21 @@ describe('image recipes and containers/common/', () => {
     expect(after.baseTag).toBe(before.baseTag);
     fs.writeFileSync(file, JSON.stringify({ ...recipe, prepare: 'postfix check' }));
     expect(() => loadRecipe('postfix', dir)).toThrow(/field 'prepare' must be a list of shell commands/);
+  });
+
+  it("'aptPackages' (the second, apt-ordered install) are part of the base's tag, a stack may give its own, and they must be package names", () => {
+    const dir = copyOfContainers('apt');
+    const file = path.join(dir, 'exim', 'recipe.json');
+    const recipe = JSON.parse(fs.readFileSync(file, 'utf8')) as { base: { aptPackages?: string[]; packages: string[] }; stacks: Record<string, Record<string, unknown>> };
+    expect(recipe.base.aptPackages).toEqual(['exim4-daemon-light']);
+    expect(recipe.base.packages).not.toContain('exim4-daemon-light');
+    const before = imageTags('exim', recipeForStack(loadRecipe('exim', dir), 'trixie'), dir);
+    fs.writeFileSync(file, JSON.stringify({ ...recipe, stacks: { ...recipe.stacks, trixie: { ...recipe.stacks.trixie, aptPackages: ['exim4-daemon-heavy'] } } }));
+    const trixie = recipeForStack(loadRecipe('exim', dir), 'trixie');
+    expect(trixie.base.aptPackages).toEqual(['exim4-daemon-heavy']);
+    expect(imageTags('exim', trixie, dir).baseTag).not.toBe(before.baseTag);
+    expect(recipeForStack(loadRecipe('exim', dir), 'bookworm').base.aptPackages).toEqual(['exim4-daemon-light']);
+    fs.writeFileSync(file, JSON.stringify({ ...recipe, base: { ...recipe.base, aptPackages: ['exim4 daemon'] } }));
+    expect(() => loadRecipe('exim', dir)).toThrow(/field 'base.aptPackages' must be a list of Debian package names/);
   });
 });

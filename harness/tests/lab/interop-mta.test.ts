@@ -2,7 +2,7 @@
  * The interop receiving MXs on real containers: Postfix under test sends to Exim 4 (GnuTLS) and
  * OpenSMTPD, and every check of the two interop scenarios passes on the lab's default stack,
  * judged from the sender's log and from each MTA's own log (the records' kind names the MTA).
- * Needs the delivery check to read exim/opensmtpd nodes (see harness/interop/interop-peer-record.ts).
+ * Each MTA comes from its own image (containers/exim, containers/opensmtpd) on the Postfix image's stack.
  */
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../checks/run-check.js';
