@@ -28,6 +28,8 @@ export interface EximTls {
   /** Exim's own spelling of the suite (GnuTLS words joined by _ and __), e.g. ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM. */
   readonly suite: string;
   readonly bits: number | null;
+  /** The group Exim 4.100+ adds as a fourth field (GnuTLS's name, "SECP256R1", "X25519"); absent before. */
+  readonly group?: string;
 }
 
 /** The host a remote delivery attempt went to, as Exim logs it: H=name [addr]:port, with * when the message went down a connection made for an earlier one. */
@@ -103,10 +105,11 @@ function peerOf(text: string): EximPeer | null {
 
 /** Exim's X= field: "TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256". */
 export function parseEximTls(x: string): EximTls | null {
-  const m = /^(TLS1(?:\.[0-3])?|SSL3):([^:\s]+)(?::(\d+))?$/.exec(x);
+  // Exim 4.100 (sid) appends the key-exchange group: "TLS1.3:ECDHE_SECP256R1__…__AES_256_GCM:256:SECP256R1".
+  const m = /^(TLS1(?:\.[0-3])?|SSL3):([^:\s]+)(?::(\d+))?(?::([A-Za-z0-9_-]+))?$/.exec(x);
   if (!m) return null;
   const v = m[1]!.replace(/^TLS1$/, 'TLS1.0');
-  return { protocol: v === 'SSL3' ? 'SSLv3' : v === 'TLS1.0' ? 'TLSv1' : v.replace('TLS', 'TLSv'), suite: m[2]!, bits: m[3] ? Number(m[3]) : null };
+  return { protocol: v === 'SSL3' ? 'SSLv3' : v === 'TLS1.0' ? 'TLSv1' : v.replace('TLS', 'TLSv'), suite: m[2]!, bits: m[3] ? Number(m[3]) : null, ...(m[4] ? { group: m[4] } : {}) };
 }
 
 /** One field of a <= line: " X=value" (values have no spaces, except id= which ends at " for " or the end). */
@@ -202,10 +205,12 @@ export function parseEximLine(line: string): EximLogEvent {
       const { fields, after } = deliveryFields(m[4]!);
       if (m[1] === '=>' || m[1] === '->') return { type: 'delivered', raw, time, eximId, to, ...fields, confirmation: /(?:^| )C="((?:[^"\\]|\\.)*)"/.exec(m[4]!)?.[1] ?? null };
       // Exim puts the host after the errno when the attempt failed on a connection: "defer (-37) H=mx [10.0.0.10]:587: TLS session: …".
-      const defer = /^defer \((-?\d+)\)(?: H=(\S+) \[([0-9a-fA-F.:]+)\](?::(\d+))?(\*)?)?(?: DT=\S+)?: (.*)$/.exec(after);
+      // Exim puts the host after the errno when the attempt failed on a connection: "defer (-37) H=mx [10.0.0.10]:587: TLS session: …";
+      // Exim 4.100 writes no errno ("defer: …", "defer H=… : …").
+      const defer = /^defer(?: \((-?\d+)\))?(?: H=(\S+) \[([0-9a-fA-F.:]+)\](?::(\d+))?(\*)?)?(?: DT=\S+)? ?: (.*)$/.exec(after);
       const reason = defer ? defer[6]! : after.replace(/^(?:DT=\S+)?:? ?/, '');
       const host = fields.host ?? (defer?.[2] ? { name: defer[2], addr: defer[3]!, port: defer[4] ? Number(defer[4]) : null, continued: defer[5] === '*' } : null);
-      return { type: m[1] === '==' ? 'deferred' : 'failed', raw, time, eximId, to, ...fields, host, errno: defer ? Number(defer[1]) : null, reason };
+      return { type: m[1] === '==' ? 'deferred' : 'failed', raw, time, eximId, to, ...fields, host, errno: defer?.[1] ? Number(defer[1]) : null, reason };
     }
     if (rest === 'Completed') return { type: 'completed', raw, time, eximId };
   }

@@ -62,6 +62,21 @@ describe("Exim's delivery lines and the sender's record (Exim 4.96 sending to Po
   });
 });
 
+describe("Exim 4.100's delivery lines (sid): the group in X=, no errno on a defer, a space before the host's colon", () => {
+  const sid = golden('exim-4.100-sender.log').map(parseEximLine);
+  const rec = (check: string, transport: string) => {
+    const id = (sid.find((e) => e.type === 'received' && e.messageId?.startsWith(`${check}.`)) as { eximId: string }).eximId;
+    return eximSendRecord('exim-sender', transport, id, sid);
+  };
+
+  it('reads the same records as from 4.96', () => {
+    expect(rec('starttls-then-auth-on-may', 'starttls_auth')).toMatchObject({ status: 'sent', tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', group: 'prime256v1' }, authenticated: true, host: { port: 5870 } });
+    expect(rec('no-tls-no-auth-on-may', 'clear_auth')).toMatchObject({ status: 'deferred', errno: null, reason: 'authentication required but server did not advertise AUTH support' });
+    expect(rec('clear-to-encrypt-submission-refused', 'clear_noauth')).toMatchObject({ status: 'failed', host: { port: 587 }, reason: expect.stringMatching(/^SMTP error from remote mail server after pipelined end of data: 530 /) });
+    expect(rec('exim-refuses-unknown-ca', 'verify_system_ca')).toMatchObject({ status: 'deferred', errno: null, host: { name: 'mx.lab.test', port: 587 }, reason: 'TLS session: (certificate verification failed): certificate invalid' });
+  });
+});
+
 describe("the sender's Exim configuration", () => {
   const spec = { certificate: null, priority: null, sender: { login: 'alice@lab.test', transports: { starttls: { hosts_require_tls: '*' }, clear: { hosts_avoid_tls: '*' } } } };
   const conf = renderEximConfig(spec, 'sender.exim.lab.test', 'mx.lab.test');

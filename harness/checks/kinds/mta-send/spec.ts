@@ -1,5 +1,5 @@
 import type { AnyShape } from '../../../core/shape.js';
-import { EXIM_SEND_RECORD_SHAPE } from '../../../interop/exim-send-record.js';
+import { EXIM_SEND_RECORD_SHAPE } from '../../../interop/exim-send-shape.js';
 import type { Matcher } from '../../matchers.js';
 import { readExpectations, readLogCounts, readLogEventExpectation, type CheckCommon, type CheckKindSpec, type LogEventExpectation } from '../spec-common.js';
 
