@@ -61,3 +61,28 @@ export interface CheckResult {
   readonly error: LabErrorRecord | null;
   readonly durationMs: number;
 }
+
+/**
+ * Who tried to talk to whom in one check, what became of it, and what each side's own log
+ * says: the record the report shows as "who failed to talk to whom, and why, from both logs".
+ * Immutable; made by the mta-send and delivery runners (checks/conversation.ts), kept in the
+ * result's tlsSurface (conversation, conversations), rendered by the reporters.
+ *
+ * `refusedBy` names the side whose own words say it ended the attempt; where the logs do not
+ * tell (a TLS handshake both sides saw fail) it is 'handshake', and the two quotes say the rest.
+ * The rules, in order: sent → null; no connection in the receiver's log → 'network'; the sender
+ * quotes the receiver's SMTP reply → 'receiver'; the sender names its own policy (a certificate
+ * it did not verify or trust, TLS required but not offered, AUTH required but not offered, a
+ * setting it refused) → 'sender'; a failed handshake → 'handshake'.
+ */
+export interface Conversation {
+  readonly sender: { readonly node: string; readonly kind: string; readonly software: string | null };
+  readonly receiver: { readonly node: string; readonly kind: string; readonly port: number | null };
+  /** What the sender says became of the message (sent, deferred, failed, bounced, not-attempted …). */
+  readonly outcome: string;
+  readonly refusedBy: 'sender' | 'receiver' | 'handshake' | 'network' | null;
+  /** The sender's own words: the server's reply when sent, else why not. */
+  readonly senderSays: string | null;
+  /** The receiver's own words about the connection (its log), or null when it logged nothing telling. */
+  readonly receiverSays: string | null;
+}

@@ -1,3 +1,4 @@
+import { conversationOutcome, conversationParties, conversationsOf } from './conversation-view.js';
 import { createHash } from 'node:crypto';
 import { forHtml as h } from '../core/escape.js';
 import { ladderSteps, logEventsOf, negotiatedRows, showValue, type LadderStep } from './observation-view.js';
@@ -255,6 +256,7 @@ function checkDetails(c: CheckResult, i: number, j: number): string[] {
     ...(c.why ? [`<dt>why</dt><dd>${h(c.why)}</dd>`] : []),
     ...(c.configSays ? [`<dt>config says</dt><dd class="mono">${h(c.configSays)}</dd>`] : []),
     ...expectationLine(c),
+    ...conversationsOf(c).map((v) => `<dt>who → whom</dt><dd class="conversation"><b>${h(conversationParties(v))}</b>: ${h(conversationOutcome(v))}${v.senderSays ? `<br>${h(v.sender.node)} says: <span class="mono">${h(v.senderSays)}</span>` : ''}${v.receiverSays ? `<br>${h(v.receiver.node)} says: <span class="mono">${h(v.receiverSays)}</span>` : ''}</dd>`),
     `<dt>took</dt><dd>${c.durationMs} ms</dd>`,
     '</dl>',
   ];
@@ -295,7 +297,7 @@ function tlsSurface(surface: Readonly<Record<string, unknown>>): string[] {
     out.push(e.accepted.length ? `<ol class="mono">${e.accepted.map((x) => `<li>${h(String(x))}</li>`).join('')}</ol>` : '<p class="muted">none</p>');
   }
   // The applied expectation is shown with the check's about lines (expectationLine).
-  const rest = Object.fromEntries(Object.entries(surface).filter(([k]) => !(k === 'enumeration' && out.length) && k !== 'expectation'));
+  const rest = Object.fromEntries(Object.entries(surface).filter(([k]) => !(k === 'enumeration' && out.length) && k !== 'expectation' && k !== 'conversation' && k !== 'conversations'));
   if (Object.keys(rest).length) out.push('<h4>TLS surface</h4>', `<pre>${h(JSON.stringify(rest, null, 1))}</pre>`);
   return out;
 }

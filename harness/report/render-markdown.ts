@@ -1,3 +1,4 @@
+import { conversationOutcome, conversationParties, conversationsOf } from './conversation-view.js';
 import { forHtml } from '../core/escape.js';
 import { negotiatedRows } from './observation-view.js';
 import type { CheckStatus, Report, ScenarioReport, ScenarioStatus } from './types.js';
@@ -41,6 +42,15 @@ export function renderMarkdown(report: Report): string {
     out.push('### Checks that did not pass', '', '| scenario | check | status | message |', '| --- | --- | --- | --- |');
     for (const { s, x } of notPassing.slice(0, MAX_LISTED)) out.push(`| ${cell(name(s))} | ${cell(x.id)} | ${MARK[x.status]} | ${cell(x.message, 300)} |`);
     if (notPassing.length > MAX_LISTED) out.push('', `… and ${notPassing.length - MAX_LISTED} more (see junit.xml or index.html).`);
+    out.push('');
+  }
+
+  // Every attempt that did not go through, passing checks included: an expected refusal is a finding too.
+  const refused = report.scenarios.flatMap((s) => s.checks.flatMap((x) => conversationsOf(x).filter((v) => v.outcome !== 'sent').map((v) => ({ s, x, v }))));
+  if (refused.length > 0) {
+    out.push('### Who failed to talk to whom', '', '| scenario | check | who → whom | outcome | the sender says | the receiver says |', '| --- | --- | --- | --- | --- | --- |');
+    for (const { s, x, v } of refused.slice(0, MAX_LISTED)) out.push(`| ${cell(name(s))} | ${cell(x.id)} | ${cell(conversationParties(v))} | ${cell(conversationOutcome(v))} | ${cell(v.senderSays ?? '', 300)} | ${cell(v.receiverSays ?? '', 300)} |`);
+    if (refused.length > MAX_LISTED) out.push('', `… and ${refused.length - MAX_LISTED} more (see index.html).`);
     out.push('');
   }
 

@@ -1,6 +1,7 @@
 import { forTerminal } from '../core/escape.js';
 import { scenarioStatus } from './build-report.js';
 import type { Report, ScenarioRecord, ScenarioStatus } from './types.js';
+import { conversationLine, conversationsOf } from './conversation-view.js';
 
 const MARK: Record<ScenarioStatus, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', error: 'ERROR' };
 /** SGR colours of the status words, as in the HTML report: pass green, fail red, error orange (yellow here), inconclusive grey. */
@@ -61,7 +62,12 @@ export function scenarioLines(s: ScenarioRecord, style: TerminalStyle = PLAIN, t
   const lines = [scenarioHeadline(s, style, tookMs)];
   if (s.error) lines.push(`    ${forTerminal(`${s.error.code}: ${s.error.message}`)}`);
   for (const f of s.findings) if (!f.expected) lines.push(`    postfix, not expected by the scenario: ${forTerminal(f.text, 400)}`);
-  for (const c of s.checks) if (c.status !== 'pass') lines.push(`    ${mark(c.status, style)} ${forTerminal(c.id)}: ${forTerminal(c.message, 400)}`);
+  for (const c of s.checks) {
+    if (c.status === 'pass') continue;
+    lines.push(`    ${mark(c.status, style)} ${forTerminal(c.id)}: ${forTerminal(c.message, 400)}`);
+    // Who tried to talk to whom, and each side's own words (interop and delivery checks).
+    for (const v of conversationsOf(c)) lines.push(`      ${forTerminal(conversationLine(v), 500)}`);
+  }
   return lines;
 }
 

@@ -5,7 +5,7 @@
  * records it holds, the checks' results (type-only, so nothing of checks/ loads with it).
  */
 import type { LabErrorRecord } from '../core/errors.js';
-import type { CheckResult, CheckStatus, Finding } from '../checks/result.js';
+import type { CheckResult, CheckStatus, Conversation, Finding } from '../checks/result.js';
 
 export const REPORT_SCHEMA = 'smtp-tls-lab/report@1';
 /**
@@ -85,4 +85,4 @@ export interface Report {
   readonly infrastructureErrors: readonly string[];
 }
 
-export type { CheckResult, CheckStatus, Finding };
+export type { CheckResult, CheckStatus, Conversation, Finding };

@@ -14,6 +14,7 @@ import { renderZones } from '../../../dns/zone.js';
 import { parsePosttlsFinger, posttlsFingerCommand, type PosttlsFingerView } from '../../../postfix/posttls-finger.js';
 import { nodeAddress } from '../../../lab/topology.js';
 import { addEvents, type CheckRunner, type KindOutcome } from '../runner.js';
+import { deliveryConversations } from '../../conversation.js';
 import type { DeliveryAttempt, DeliveryObservation, QueueView } from './observation.js';
 import type { DeliveryCheck } from './spec.js';
 import { applyStsAction, beforeSend, resolverProblem, stsView, tlsrptAgreement, tlsrptView } from './sts.js';
@@ -303,6 +304,9 @@ export const runDelivery: CheckRunner<DeliveryCheck> = async (session, check, ou
       sts,
     });
     out.tlsSurface.delivery = obs;
+    const version = sender.log.all().find((e): e is Extract<PostfixLogEvent, { type: 'daemon-started' }> => e.type === 'daemon-started')?.version ?? null;
+    const conversations = deliveryConversations({ node: sender.node.name, software: version ? `Postfix ${version}` : null }, [...deliveries, ...(retry?.deliveries ?? [])], peers, (n) => session.topology.spec(n).hostnames, own);
+    if (conversations.length) out.tlsSurface.conversations = conversations;
     out.assertions.push(...expectationAssertions('delivery', check.expect, obs));
     addEvents(out, own);
     out.assertions.push(...logPresenceAssertions('sender-log', own, check.senderLog, check.senderLogAbsent, obs));
