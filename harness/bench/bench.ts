@@ -1,6 +1,6 @@
 import { formatCpu, formatPeaks, ResourceSampler } from './resource-sampler.js';
-import { ensureImage, imageTags, loadRecipe, recipeForStack, recipeStacks } from '../engine/images.js';
-import { DEFAULT_STACK } from '../core/stacks.js';
+import { debootstrapBase, ensureImage, imageTags, loadRecipe, recipeForStack, recipeNames, recipeStacks } from '../engine/images.js';
+import { DEFAULT_STACK, type StackName } from '../core/stacks.js';
 import { docker } from '../engine/docker-cli.js';
 import { loadCatalogue, loadScenario } from '../scenario/load.js';
 import { PROJECT_ROOT, SCENARIOS_DIR } from '../engine/paths.js';
@@ -30,40 +30,36 @@ export async function bench(opts: { rounds: number; cold: boolean; coldStacks?: 
   await printCliStartFigures(Math.max(rounds, 10), out);
   const image = await ensureImage('postfix', (l) => out(`  ${l}`));
 
-  if (opts.cold) {
-    // Build the base again under a throwaway tag, exactly as a fresh machine does, then drop it.
-    const recipe = loadRecipe('postfix');
-    const { baseTag } = imageTags('postfix', recipe);
-    const tmpTag = `${baseTag}-bench`;
-    const { debootstrapBaseForBench } = await import('./cold-build.js');
-    const [ms] = await timed(() => debootstrapBaseForBench(recipe, tmpTag));
+  // A cold base build is the builder's own (debootstrap, the apt step, import) under a throwaway
+  // tag, without the package cache, exactly as a fresh machine does it; then the tag is dropped.
+  const coldBuild = async (name: string, stack: StackName, label: string) => {
+    const r = recipeForStack(loadRecipe(name), stack);
+    const tmpTag = `${imageTags(name, r).baseTag}-bench`;
+    const [ms] = await timed(() => debootstrapBase(r, tmpTag, () => {}, stack, { cold: true }));
     await docker(['rmi', '-f', tmpTag]);
-    row('cold base-image build (debootstrap + import)', [ms], 'one run');
-  }
-
+    row(label, [ms], 'one run');
+  };
+  if (opts.cold) await coldBuild('postfix', DEFAULT_STACK, 'cold base-image build (debootstrap + import)');
   if (opts.coldStacks) {
-    // Every other stack's base, cold, one after another (each is what a fresh machine builds for it).
-    const recipe = loadRecipe('postfix');
-    const { debootstrapBaseForBench } = await import('./cold-build.js');
-    for (const stack of recipeStacks(recipe).filter((s) => s !== DEFAULT_STACK)) {
-      const r = recipeForStack(recipe, stack);
-      const tmpTag = `${imageTags('postfix', r).baseTag}-bench`;
-      const [ms] = await timed(() => debootstrapBaseForBench(r, tmpTag));
-      await docker(['rmi', '-f', tmpTag]);
-      row(`cold base-image build, ${stack}`, [ms], 'one run');
+    // Every other recipe and stack, cold, one after another (each is what a fresh machine builds for it).
+    for (const name of recipeNames()) {
+      for (const stack of recipeStacks(loadRecipe(name)).filter((s) => name !== 'postfix' || s !== DEFAULT_STACK)) await coldBuild(name, stack, `cold base-image build, ${name} ${stack}`);
     }
   }
 
   const cached: number[] = [];
   for (let i = 0; i < Math.max(rounds, 5); i++) cached.push((await timed(() => ensureImage('postfix')))[0]);
   row('cached image check', cached);
-  // Each other stack: its image as a run finds it (built now if it was missing: then the figure says so).
-  for (const stack of recipeStacks(loadRecipe('postfix')).filter((s) => s !== DEFAULT_STACK)) {
-    const first = await ensureImage('postfix', (l) => out(`  ${l}`), stack);
-    if (first.how !== 'cached') row(`image build, ${stack} (${first.how})`, [first.ms], 'one run');
-    const xs: number[] = [];
-    for (let i = 0; i < Math.max(rounds, 5); i++) xs.push((await timed(() => ensureImage('postfix', () => {}, stack)))[0]);
-    row(`cached image check, ${stack}`, xs);
+  // Every other image a run may need (other stacks, the interop MTAs): as a run finds it (built now if it was missing: then the figure says so).
+  for (const name of recipeNames()) {
+    for (const stack of recipeStacks(loadRecipe(name)).filter((s) => name !== 'postfix' || s !== DEFAULT_STACK)) {
+      const first = await ensureImage(name, (l) => out(`  ${l}`), stack);
+      const label = name === 'postfix' ? stack : `${name} ${stack}`;
+      if (first.how !== 'cached') row(`image build, ${label} (${first.how})`, [first.ms], 'one run');
+      const xs: number[] = [];
+      for (let i = 0; i < Math.max(rounds, 5); i++) xs.push((await timed(() => ensureImage(name, () => {}, stack)))[0]);
+      row(`cached image check, ${label}`, xs);
+    }
   }
 
   const scenario = loadScenario(path.join(SCENARIOS_DIR, 'opportunistic-25'));
@@ -117,6 +113,8 @@ export async function bench(opts: { rounds: number; cold: boolean; coldStacks?: 
     .filter((e) => e.scenario && !e.scenario.stacks?.length && !e.id.startsWith('interop-') && e.scenario.nodes.every((n) => n.kind === 'client' || (n.kind === 'postfix' && !n.postfix)))
     .map((e) => e.id);
   await timeCatalogue('one scenario on every stack (run --scenario opportunistic-25 --stack all)', ['opportunistic-25'], row, out, ['--stack', 'all'], null);
+  // The interop family: Exim sending to Postfix (an Exim and a Postfix per stack).
+  await timeCatalogue('one interop scenario on every stack (run --scenario interop-exim-to-postfix-auth-only --stack all)', ['interop-exim-to-postfix-auth-only'], row, out, ['--stack', 'all'], null);
   await timeCatalogue('whole catalogue (npm run lab)', [], row, out);
   await timeCatalogue('inbound catalogue (run --scenario <inbound>)', inbound, row, out);
   await printOutboundFigures(row, out);

@@ -244,7 +244,11 @@ async function aptOnPulledBase(recipe: Recipe, baseTag: string): Promise<void> {
   }
 }
 
-async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: string) => void, stack: StackName): Promise<void> {
+/**
+ * The offline base build: debootstrap, the recipe's aptPackages in the new root, docker import.
+ * `cold` (the bench's cold figure) builds without the recipe's package cache, as a fresh machine does.
+ */
+export async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: string) => void, stack: StackName, opts: { readonly cold?: boolean } = {}): Promise<void> {
   const which = await run('sh', ['-c', 'command -v debootstrap']);
   if (which.code !== 0) {
     throw new LabError('EIMAGE', 'debootstrap is not installed, so the base image cannot be built offline', {
@@ -261,7 +265,7 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
   log(`image ${baseTag}: debootstrap ${recipe.base.suite} (${recipe.base.packages.join(', ')}) from ${mirror}; log: ${logFile}`);
   // debootstrap keeps the .debs it downloaded here (one folder per recipe and suite), so a rebuild after a
   // recipe change downloads only what is new: a bookworm build took 53.4 s cold and 39.4 s with the cache (whole build, other work running).
-  const cacheDir = debootstrapCacheDir(recipe.image, recipe.base.suite);
+  const cacheDir = opts.cold ? fs.mkdtempSync(path.join(process.env.LAB_BUILD_DIR ?? '/var/tmp', 'smtp-tls-lab-cold-cache-')) : debootstrapCacheDir(recipe.image, recipe.base.suite);
   fs.mkdirSync(cacheDir, { recursive: true });
   try {
     const args = [
@@ -290,6 +294,7 @@ async function debootstrapBase(recipe: Recipe, baseTag: string, log: (line: stri
     if (imp.code !== 0) throw new LabError('EIMAGE', `docker import ${baseTag} failed`, { detail: imp.stderr.slice(-2000) });
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
+    if (opts.cold) fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 }
 
