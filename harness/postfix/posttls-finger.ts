@@ -14,7 +14,11 @@ export interface PosttlsFingerView {
   readonly trust: string | null;
   readonly protocol: string | null;
   readonly cipher: string | null;
-  /** "Matched DANE EE certificate at depth 0: 3 1 1 …" and the like, or null. */
+  /**
+   * "Matched DANE EE certificate at depth 0: 3 1 1 …" and the like (Postfix 3.6+), or Postfix
+   * 3.5's "depth=0 matched end entity public-key sha256 digest=…" / "depth=1 matched trust
+   * anchor …"; null when no line says what matched.
+   */
   readonly matched: string | null;
   /** The reason of "certificate verification failed for …", or null. */
   readonly verifyFailure: string | null;
@@ -31,6 +35,6 @@ export function parsePosttlsFinger(destination: string, level: string, exitCode:
   const events = lines.map((l) => parseLogLine(`Jan  1 00:00:00 lab ${l.replace(/^posttls-finger: /, 'posttls-finger[0]: ')}`));
   const tls = events.find((e): e is PostfixLogEventOf<'tls-established'> => e.type === 'tls-established') ?? null;
   const failed = events.find((e): e is PostfixLogEventOf<'tls-verify-failed'> => e.type === 'tls-verify-failed') ?? null;
-  const matched = lines.map((l) => /(Matched DANE .*)$/.exec(l)?.[1]).find(Boolean) ?? null;
+  const matched = lines.map((l) => /(Matched DANE .*|depth=\d+ matched (?:end entity|trust anchor) .*)$/.exec(l)?.[1]).find(Boolean) ?? null;
   return Object.freeze({ destination, level, exitCode, trust: tls?.trust ?? null, protocol: tls?.protocol ?? null, cipher: tls?.cipher ?? null, matched, verifyFailure: failed?.reason ?? null, lines: Object.freeze(lines) });
 }
