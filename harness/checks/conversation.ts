@@ -12,8 +12,9 @@ export type { Conversation } from './result.js';
 
 
 // In the sender's words, 'SSL alert number N' is an alert the sender received: the receiver ended the handshake.
-const QUOTES_RECEIVER = /SMTP error from remote mail server|host \S+ said: |alert has been received|refused to talk to me|SSL alert number \d+/i;
-const SENDERS_OWN = /certificate verification failed|not verified|not trusted|TLS is required|did not advertise AUTH|Invalid TLS protocol list|aborting TLS session|no matching DANE|hostname mismatch/i;
+// A reason that is itself an SMTP reply (OpenSMTPD's stat="530 5.7.0 …") is the receiver's words too.
+const QUOTES_RECEIVER = /^[45]\d\d[ -]|SMTP error from remote mail server|host \S+ said: |alert has been received|refused to talk to me|SSL alert number \d+/i;
+const SENDERS_OWN = /certificate verification failed|certificate check failed|not verified|not trusted|TLS is required|did not advertise AUTH|Invalid TLS protocol list|aborting TLS session|no matching DANE|hostname mismatch/i;
 
 /** The rule above, from the sender's words and whether the receiver saw a connection at all. */
 export function refusedBy(outcome: string, senderSays: string | null, receiverSawIt: boolean): Conversation['refusedBy'] {

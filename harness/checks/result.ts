@@ -71,7 +71,7 @@ export interface CheckResult {
  * `refusedBy` names the side whose own words say it ended the attempt; where the logs do not
  * tell (a TLS handshake both sides saw fail) it is 'handshake', and the two quotes say the rest.
  * The rules, in order: sent → null; no connection in the receiver's log → 'network'; the sender
- * quotes the receiver's SMTP reply → 'receiver'; the sender names its own policy (a certificate
+ * quotes the receiver's SMTP reply (or its reason is one) → 'receiver'; the sender names its own policy (a certificate
  * it did not verify or trust, TLS required but not offered, AUTH required but not offered, a
  * setting it refused) → 'sender'; a failed handshake → 'handshake'.
  */

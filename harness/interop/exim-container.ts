@@ -7,7 +7,7 @@ import { TIMEOUTS } from '../core/timeouts.js';
 import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { tarArchive } from '../engine/tar.js';
 import { EXIM_PATHS, EXIM_SEND_HEADERS, renderEximConfig } from './exim-config.js';
-import { eximSendRecord, type EximSendRecord } from './exim-send-record.js';
+import { eximSendRecord, type MtaSendRecord } from './exim-send-record.js';
 import { parseEximLine, type EximLogEvent } from './exim-log.js';
 import type { EximSpec } from './mta-spec.js';
 import { eximPeerRecord } from './exim-peer-record.js';
@@ -152,7 +152,7 @@ export class StartedEximContainer extends StartedLabContainer implements Receivi
    * the same host never skips this one), then, when it is still queued, removed (no later queue
    * run retries it beside another check). What happened is read from Exim's main log alone.
    */
-  async send(req: { readonly transport: string; readonly port: number; readonly from: string; readonly to: string; readonly subject: string; readonly messageId: string; readonly timeoutMs?: number }): Promise<EximSendRecord> {
+  async send(req: { readonly transport: string; readonly port: number; readonly from: string; readonly to: string; readonly subject: string; readonly messageId: string; readonly timeoutMs?: number }): Promise<MtaSendRecord> {
     if (!this.sendTransports.includes(req.transport)) throw new LabError('ESCENARIO', `Exim node ${this.node.name} has no sending transport '${req.transport}' (it has ${this.sendTransports.join(', ') || 'none: no "sender" block'})`);
     for (const [what, v, re] of [['sender', req.from, ADDRESS], ['recipient', req.to, ADDRESS], ['Message-ID', req.messageId, /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/]] as const) {
       if (!re.test(v)) throw new LabError('EINTERNAL', `Exim send: '${v}' is not a ${what} the lab passes to a shell`);

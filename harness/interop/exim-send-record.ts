@@ -1,8 +1,8 @@
 import type { EximLogEvent } from './exim-log.js';
 import { eximSuiteName } from './exim-peer-record.js';
-import type { EximSendRecord } from './exim-send-shape.js';
+import type { MtaSendRecord } from './mta-send-shape.js';
 
-export type { EximSendRecord } from './exim-send-shape.js';
+export type { MtaSendRecord } from './mta-send-shape.js';
 
 type Of<T extends EximLogEvent['type']> = Extract<EximLogEvent, { type: T }>;
 type Attempt = Of<'delivered'> | Of<'deferred'> | Of<'failed'>;
@@ -12,7 +12,7 @@ function isAttempt(e: EximLogEvent, eximId: string): e is Attempt {
 }
 
 /** The record of the message `eximId` (null: never logged), from the events of its check. */
-export function eximSendRecord(node: string, transport: string, eximId: string | null, events: readonly EximLogEvent[]): EximSendRecord {
+export function eximSendRecord(node: string, transport: string, eximId: string | null, events: readonly EximLogEvent[]): MtaSendRecord {
   const own = eximId ? events.filter((e) => 'eximId' in e && e.eximId === eximId) : [];
   const attempt = eximId ? (events.find((e): e is Attempt => isAttempt(e, eximId)) ?? null) : null;
   const tls = attempt?.tls
@@ -22,7 +22,7 @@ export function eximSendRecord(node: string, transport: string, eximId: string |
         group: eximSuiteName(attempt.tls).group,
         certificateVerified: attempt.certificateVerified,
         peerDn: attempt.peerDn,
-        eximSuite: attempt.tls.suite,
+        loggedSuite: attempt.tls.suite,
       })
     : null;
   const reply = attempt?.type === 'delivered' ? attempt.confirmation : null;
@@ -30,7 +30,7 @@ export function eximSendRecord(node: string, transport: string, eximId: string |
     node,
     kind: 'exim' as const,
     transport,
-    eximId,
+    messageId: eximId,
     status: attempt === null ? 'not-attempted' : attempt.type === 'delivered' ? 'sent' : attempt.type,
     host: attempt?.host ? Object.freeze({ name: attempt.host.name, address: attempt.host.addr, port: attempt.host.port, continued: attempt.host.continued }) : null,
     tls,

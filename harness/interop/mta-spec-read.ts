@@ -1,5 +1,5 @@
 import type { Reader } from '../scenario/validate.js';
-import { DEFAULT_EXIM_SPEC, DEFAULT_OPENSMTPD_SPEC, type EximSenderSpec, type EximSpec, type OpensmtpdSpec } from './mta-spec.js';
+import { DEFAULT_EXIM_SPEC, DEFAULT_OPENSMTPD_SPEC, OPENSMTPD_SCHEMES, type EximSenderSpec, type EximSpec, type OpensmtpdSenderSpec, type OpensmtpdSpec } from './mta-spec.js';
 
 /**
  * The "exim" and "opensmtpd" blocks of a scenario node, read by the scenario loader (data only).
@@ -46,12 +46,33 @@ function readEximSender(r: Reader, saslUsers: readonly string[]): EximSenderSpec
   return { login, transports };
 }
 
-export function readOpensmtpdSpec(r: Reader | null, certNames: readonly string[]): OpensmtpdSpec {
+export function readOpensmtpdSpec(r: Reader | null, certNames: readonly string[], saslUsers: readonly string[] = []): OpensmtpdSpec {
   if (!r) return DEFAULT_OPENSMTPD_SPEC;
-  r.object(['certificate', 'ciphers', 'protocols']);
+  r.object(['certificate', 'ciphers', 'protocols', 'sender']);
   return {
     certificate: certificate(r, certNames),
     ciphers: r.has('ciphers') ? r.field('ciphers').string(/^[A-Za-z0-9:+!@=._-]+$/, 'a libtls cipher string ("secure", "compat" or an OpenSSL list)') : null,
     protocols: r.has('protocols') ? r.field('protocols').string(/^[a-z0-9.,!:-]+$/, 'libtls protocols ("tlsv1.2,tlsv1.3", "all")') : null,
+    sender: r.has('sender') ? readOpensmtpdSender(r.field('sender'), saslUsers) : null,
   };
+}
+
+function readOpensmtpdSender(r: Reader, saslUsers: readonly string[]): OpensmtpdSenderSpec {
+  r.object(['login', 'relays']);
+  const login = r.has('login') ? r.field('login').oneOf(saslUsers.length ? saslUsers : ['(no sasl.users in this scenario)']) : null;
+  const t = r.field('relays');
+  const entries = t.entries();
+  if (entries.length === 0) t.fail('at least one relay ("name": { "scheme": "smtp+tls", "auth": true })', 'add e.g. "starttls": { "scheme": "smtp+tls" }');
+  const relays: Record<string, OpensmtpdSenderSpec['relays'][string]> = {};
+  for (const [name, e] of entries) {
+    if (!/^[a-z][a-z0-9_]{0,30}$/.test(name)) t.fail(`relay names of lowercase letters, digits and _; '${name}' is not one`);
+    e.object(['scheme', 'auth', 'options']);
+    const scheme = e.field('scheme').oneOf(OPENSMTPD_SCHEMES);
+    const auth = e.has('auth') ? e.field('auth').boolean() : false;
+    // OpenSMTPD's own rule, which `smtpd -n` does not check: the relay then fails at run time ("Failed to parse smarthost").
+    if (auth && scheme !== 'smtp+tls' && scheme !== 'smtps') e.field('auth').fail(`a relay that authenticates over TLS (scheme smtp+tls or smtps; OpenSMTPD refuses AUTH over ${scheme}:// when it sends, "Failed to parse smarthost")`, 'use scheme "smtp+tls", or drop "auth"');
+    if (auth && !login) e.field('auth').fail('a sender with a "login" (one of the scenario\'s sasl.users) for a relay with "auth"', 'add "login" to the sender');
+    relays[name] = { scheme, auth, options: e.has('options') ? e.field('options').string(/^[a-z][a-z0-9 _-]*$/, 'OpenSMTPD relay options as written after the host ("tls no-verify")') : null };
+  }
+  return { login, relays };
 }

@@ -39,10 +39,27 @@ export interface OpensmtpdSpec {
   readonly ciphers: string | null;
   /** libtls protocols for the listener ("tlsv1.2,tlsv1.3", "all"); null: libtls's default. */
   readonly protocols: string | null;
+  /** OpenSMTPD as a sending client of the Postfix under test (mta-send checks); null: it only receives. */
+  readonly sender: OpensmtpdSenderSpec | null;
+}
+
+/** The relay schemes of OpenSMTPD's `relay host` URL: STARTTLS if offered, required, never; TLS from the first byte. */
+export const OPENSMTPD_SCHEMES = ['smtp', 'smtp+tls', 'smtp+notls', 'smtps'] as const;
+export type OpensmtpdScheme = (typeof OPENSMTPD_SCHEMES)[number];
+
+/**
+ * OpenSMTPD sending to the Postfix under test: one relay action per entry of `relays` and per
+ * inet port of the Postfix under test, chosen by the message's envelope sender. An mta-send
+ * check names the relay, and its service gives the port.
+ */
+export interface OpensmtpdSenderSpec {
+  /** A SASL user of the scenario the relays with `auth` log in as (with the run's password); null: none logs in. */
+  readonly login: string | null;
+  readonly relays: Readonly<Record<string, { readonly scheme: OpensmtpdScheme; readonly auth: boolean; readonly options: string | null }>>;
 }
 
 export const DEFAULT_EXIM_SPEC: EximSpec = { certificate: null, priority: null, sender: null };
-export const DEFAULT_OPENSMTPD_SPEC: OpensmtpdSpec = { certificate: null, ciphers: null, protocols: null };
+export const DEFAULT_OPENSMTPD_SPEC: OpensmtpdSpec = { certificate: null, ciphers: null, protocols: null, sender: null };
 
 /** Every interop MTA listens here, on its own container address. */
 export const INTEROP_MTA_PORT = 25;

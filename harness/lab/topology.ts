@@ -14,6 +14,8 @@ import { CLIENT_POOL } from './client-pool.js';
 import { ClientContainer, type LabClientContainer } from './client-container.js';
 import { EximContainer, type StartedEximContainer } from '../interop/exim-container.js';
 import { OpensmtpdContainer, type StartedOpensmtpdContainer } from '../interop/opensmtpd-container.js';
+import { parseMasterCf } from '../postfix/master-cf.js';
+import { smtpdInetServices } from './warm-up.js';
 import { interopImage } from '../interop/interop-image.js';
 import { DEFAULT_EXIM_SPEC, DEFAULT_OPENSMTPD_SPEC } from '../interop/mta-spec.js';
 import { StsPolicyContainer, type StartedStsPolicy } from '../sts/policy-container.js';
@@ -149,6 +151,7 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     start: async (ctx) =>
       placed(new OpensmtpdContainer(await interopImage('opensmtpd', ctx.image)), ctx)
         .withOpensmtpd(ctx.node.opensmtpd ?? DEFAULT_OPENSMTPD_SPEC, [...ctx.certs.pairs.keys()])
+        .withSendTo(postfixUnderTest(ctx).hostnames[0] ?? postfixUnderTest(ctx).name, smtpdInetServices(parseMasterCf(ctx.config.masterCf, 'master.cf'), ctx.config.items).map((s) => s.port))
         .withTlsDirectory(ctx.certs.dir)
         .start(),
   },

@@ -20,7 +20,7 @@ const BY: Record<NonNullable<Conversation['refusedBy']>, string> = {
 
 /** "exim-sender (Exim 4.96) → mx (postfix, port 587)". */
 export function conversationParties(v: Conversation): string {
-  const software = v.sender.software ? `${v.sender.software.replace(/^Exim version (\S+).*$/, 'Exim $1')}` : v.sender.kind;
+  const software = v.sender.software ? v.sender.software.replace(/^Exim version (\S+).*$/, 'Exim $1') : v.sender.kind;
   return `${v.sender.node} (${software}) → ${v.receiver.node} (${v.receiver.kind}${v.receiver.port === null ? '' : `, port ${v.receiver.port}`})`;
 }
 

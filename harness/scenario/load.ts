@@ -136,7 +136,7 @@ function readNodes(r: Reader, dir: string, file: string, certNames: readonly str
       postfix: n.has('postfix') ? readPostfixFiles(dir, file, n.field('postfix')) : null,
       peer: kind === 'smtp-peer' ? readPeer(n.field('peer'), certNames) : null,
       exim: kind === 'exim' ? readEximSpec(n.has('exim') ? n.field('exim') : null, certNames, saslUsers) : null,
-      opensmtpd: kind === 'opensmtpd' ? readOpensmtpdSpec(n.has('opensmtpd') ? n.field('opensmtpd') : null, certNames) : null,
+      opensmtpd: kind === 'opensmtpd' ? readOpensmtpdSpec(n.has('opensmtpd') ? n.field('opensmtpd') : null, certNames, saslUsers) : null,
       sts: kind === 'sts-policy' ? readStsPolicySpec(n.field('sts'), certNames) : null,
     } satisfies LabNodeSpec;
   });
@@ -292,7 +292,10 @@ export function loadScenario(dir: string): Scenario {
   const nodes = readNodes(r, dir, file, names, saslUsers);
   const dns = readDns(r, nodes, names);
   const receivingNodes = nodes.filter((n) => n.kind === 'smtp-peer' || n.kind === 'exim' || n.kind === 'opensmtpd' || (n.kind === 'postfix' && n.postfix)).map((n) => n.name);
-  const sendingNodes = Object.fromEntries(nodes.filter((n) => n.exim?.sender).map((n) => [n.name, Object.keys(n.exim!.sender!.transports)]));
+  const sendingNodes = Object.fromEntries([
+    ...nodes.filter((n) => n.exim?.sender).map((n) => [n.name, Object.keys(n.exim!.sender!.transports)] as const),
+    ...nodes.filter((n) => n.opensmtpd?.sender).map((n) => [n.name, Object.keys(n.opensmtpd!.sender!.relays)] as const),
+  ]);
   const ctx = { certNames: names, saslUsers, modeOf: (service: string) => serviceTlsMode(master, service, effective.items), services: listeningPorts(master), receivingNodes, sendingNodes, zones: dns?.zones.map((z) => z.name) ?? [] };
   const checks = r.field('checks').list().map((c) => readCheck(c, ctx));
   if (checks.length === 0) r.field('checks').fail('at least one check');

@@ -79,16 +79,38 @@ describe('interop: Exim sends to Postfix (interop-exim-to-postfix-auth-only)', (
   }, 180_000);
 });
 
+describe('interop: OpenSMTPD sends to Postfix (interop-opensmtpd-to-postfix)', () => {
+  const session = useScenarioSession('interop-opensmtpd-to-postfix');
+
+  it('every check passes from both logs; the receiver refuses the clear sender with 530, the sender refuses the lab CA', async () => {
+    const s = session();
+    const refusedBy: Record<string, unknown> = {};
+    for (const check of s.scenario.checks) {
+      const r = await runCheck(s, check);
+      expect(r.status, `${check.id}: ${r.message}`).toBe('pass');
+      refusedBy[check.id] = (r.tlsSurface as { conversation?: { refusedBy: unknown } }).conversation?.refusedBy;
+    }
+    expect(refusedBy).toEqual({
+      'starttls-then-auth-on-may': null,
+      'notls-on-may-delivers-in-clear': null,
+      'notls-to-encrypt-submission-refused': 'receiver',
+      'default-verify-refuses-the-lab-ca': 'sender',
+    });
+  }, 180_000);
+});
+
 /**
  * One interop scenario on each other stack, where the stack changes what happens (the checks'
  * byStack entries): Postfix 3.5 and '>=TLSv1.3' on bullseye, OpenSMTPD 7.6's working TLS on
- * trixie, Exim 4.100's log on sid. The interop images of those stacks are built here (about
+ * trixie (as a receiver, and as a sender that refuses the lab CA inside the handshake), Exim
+ * 4.100's log on sid. The interop images of those stacks are built here (about
  * 30–40 s each, cold).
  */
 describe.each([
   ['bullseye', 'interop-postfix-to-exim'],
   ['trixie', 'interop-postfix-to-opensmtpd'],
   ['sid', 'interop-exim-to-postfix-auth-only'],
+  ['trixie', 'interop-opensmtpd-to-postfix'],
 ] as const)('interop on %s: %s', (stack, id) => {
   it('every check passes by the expectation of its stack', async () => {
     const scenario = loadScenario(path.join(SCENARIOS_DIR, id));

@@ -9,6 +9,7 @@ describe('who refused whom', () => {
     expect(refusedBy('sent', '250 2.0.0 Ok', true)).toBeNull();
     expect(refusedBy('deferred', 'Connection refused', false)).toBe('network');
     // Exim quoting Postfix's reply; Postfix quoting an alert it received from the peer.
+    expect(refusedBy('failed', '530 5.7.0 Must issue a STARTTLS command first', true)).toBe('receiver');
     expect(refusedBy('failed', 'SMTP error from remote mail server after pipelined end of data: 530 5.7.0 Must issue a STARTTLS command first', true)).toBe('receiver');
     expect(refusedBy('deferred', 'Cannot start TLS: handshake failure | warning: TLS library problem: error:0A000438:SSL routines::tlsv1 alert internal error:../ssl/record/rec_layer_s3.c:1605:SSL alert number 80:', true)).toBe('receiver');
     // The sender's own policy.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { asLabError } from '../../../core/errors.js';
-import type { EximSendRecord } from '../../../interop/exim-send-record.js';
+import { LabError, asLabError } from '../../../core/errors.js';
+import type { StartedEximContainer } from '../../../interop/exim-container.js';
+import type { MtaSendRecord } from '../../../interop/mta-send-shape.js';
 import type { PostfixLog } from '../../../postfix/log-stream.js';
 import type { PostfixLogEvent } from '../../../postfix/log-parser.js';
 import { inboundSmtpd, type InboundConnection } from '../../log-correlation.js';
@@ -15,12 +16,27 @@ function connectionOf(log: PostfixLog, address: string, since: number): InboundC
   return connect?.peer.port != null ? { address, port: connect.peer.port, since } : null;
 }
 
+/** A sending MTA node as the check uses it: its address, its software, and send(). */
+interface SendingMta {
+  readonly address: string;
+  readonly version: string | null;
+  send(req: Parameters<StartedEximContainer['send']>[0]): Promise<MtaSendRecord>;
+}
+
+/**
+ * How long Postfix's side of the connection may take to end after the attempt: OpenSMTPD keeps
+ * an idle session open about 10 s before it sends QUIT, Exim closes at once.
+ */
+const END_WAIT_MS: Readonly<Record<string, number>> = { exim: 10_000, opensmtpd: 20_000 };
+
 export const runMtaSend: CheckRunner<MtaSendCheck> = async (session, check, out) => {
-  const exim = await session.node(check.from.node, 'exim');
+  const kind = session.topology.spec(check.from.node).kind;
+  if (kind !== 'exim' && kind !== 'opensmtpd') throw new LabError('ESCENARIO', `node ${check.from.node} is a ${kind} node, not a sending MTA (exim, opensmtpd)`);
+  const exim: SendingMta = kind === 'exim' ? await session.node(check.from.node, 'exim') : await session.node(check.from.node, 'opensmtpd');
   const endpoint = session.postfix.endpoint(check.service);
   const log = session.postfix.log;
   const since = log.size;
-  let record: EximSendRecord;
+  let record: MtaSendRecord;
   try {
     record = await exim.send({
       transport: check.from.transport,
@@ -44,7 +60,7 @@ export const runMtaSend: CheckRunner<MtaSendCheck> = async (session, check, out)
   const conn = connectionOf(log, exim.address, since);
   let events: PostfixLogEvent[] = [];
   if (conn) {
-    await inboundSmtpd.waitForEnd(log, conn).catch(() => undefined);
+    await inboundSmtpd.waitForEnd(log, conn, END_WAIT_MS[kind]).catch(() => undefined);
     events = inboundSmtpd.events(log, conn);
     addEvents(out, events);
   }
@@ -56,7 +72,7 @@ export const runMtaSend: CheckRunner<MtaSendCheck> = async (session, check, out)
     if (check.serverLogCounts) out.assertions.push(...serverLogAssertions({ serverLog: null, serverLogCounts: check.serverLogCounts }, events, record));
   }
   const conversation: Conversation = {
-    sender: { node: check.from.node, kind: 'exim', software: exim.version },
+    sender: { node: check.from.node, kind, software: exim.version },
     receiver: { node: session.postfix.node.name, kind: 'postfix', port: endpoint.port },
     outcome: record.status,
     refusedBy: refusedBy(record.status, record.status === 'sent' ? record.reply : record.reason, conn !== null),
@@ -67,6 +83,6 @@ export const runMtaSend: CheckRunner<MtaSendCheck> = async (session, check, out)
 };
 
 /** For tests: the record a result carries. */
-export function senderRecordOf(out: KindOutcome): EximSendRecord | null {
-  return (out.tlsSurface.sender as EximSendRecord | undefined) ?? null;
+export function senderRecordOf(out: KindOutcome): MtaSendRecord | null {
+  return (out.tlsSurface.sender as MtaSendRecord | undefined) ?? null;
 }
