@@ -32,13 +32,13 @@ const END_WAIT_MS: Readonly<Record<string, number>> = { exim: 10_000, opensmtpd:
 export const runMtaSend: CheckRunner<MtaSendCheck> = async (session, check, out) => {
   const kind = session.topology.spec(check.from.node).kind;
   if (kind !== 'exim' && kind !== 'opensmtpd') throw new LabError('ESCENARIO', `node ${check.from.node} is a ${kind} node, not a sending MTA (exim, opensmtpd)`);
-  const exim: SendingMta = kind === 'exim' ? await session.node(check.from.node, 'exim') : await session.node(check.from.node, 'opensmtpd');
+  const mta: SendingMta = kind === 'exim' ? await session.node(check.from.node, 'exim') : await session.node(check.from.node, 'opensmtpd');
   const endpoint = session.postfix.endpoint(check.service);
   const log = session.postfix.log;
   const since = log.size;
   let record: MtaSendRecord;
   try {
-    record = await exim.send({
+    record = await mta.send({
       transport: check.from.transport,
       port: endpoint.port,
       from: check.message.from,
@@ -57,7 +57,7 @@ export const runMtaSend: CheckRunner<MtaSendCheck> = async (session, check, out)
   if (record.host && record.host.port !== null) {
     out.assertions.push({ subject: `sender:${check.from.node}`, path: 'host.port', expected: endpoint.port, observed: record.host.port, ok: record.host.port === endpoint.port });
   }
-  const conn = connectionOf(log, exim.address, since);
+  const conn = connectionOf(log, mta.address, since);
   let events: PostfixLogEvent[] = [];
   if (conn) {
     await inboundSmtpd.waitForEnd(log, conn, END_WAIT_MS[kind]).catch(() => undefined);
@@ -66,13 +66,13 @@ export const runMtaSend: CheckRunner<MtaSendCheck> = async (session, check, out)
   }
   const judgesServer = check.serverLog.length + check.serverLogAbsent.length > 0 || check.serverLogCounts !== null;
   if (judgesServer && !conn) {
-    out.assertions.push({ subject: 'server-log', path: 'connection', expected: `a connection from ${check.from.node} (${exim.address}) in Postfix's log`, observed: record.reason ?? record.status, ok: false });
+    out.assertions.push({ subject: 'server-log', path: 'connection', expected: `a connection from ${check.from.node} (${mta.address}) in Postfix's log`, observed: record.reason ?? record.status, ok: false });
   } else {
     out.assertions.push(...logPresenceAssertions('server-log', events, check.serverLog, check.serverLogAbsent, record));
     if (check.serverLogCounts) out.assertions.push(...serverLogAssertions({ serverLog: null, serverLogCounts: check.serverLogCounts }, events, record));
   }
   const conversation: Conversation = {
-    sender: { node: check.from.node, kind, software: exim.version },
+    sender: { node: check.from.node, kind, software: mta.version },
     receiver: { node: session.postfix.node.name, kind: 'postfix', port: endpoint.port },
     outcome: record.status,
     refusedBy: refusedBy(record.status, record.status === 'sent' ? record.reply : record.reason, conn !== null),
