@@ -8,7 +8,8 @@ import type { DnsAnswer } from './dns-spec.js';
 
 /** Where the dns node reads its plan and zones (containers/postfix/lab-dns.sh). */
 const DNS_IN = '/etc/lab-dns';
-const READY_MS = 30_000;
+// Signing, nsd, unbound and one validated answer per zone; under a full npm test on two cores that took more than 30 s once.
+const READY_MS = 60_000;
 const FAILED = /^lab-dns: FAILED /;
 
 /**
