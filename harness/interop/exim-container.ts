@@ -7,7 +7,8 @@ import { TIMEOUTS } from '../core/timeouts.js';
 import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentity, type StartStep } from '../engine/lab-container.js';
 import { tarArchive } from '../engine/tar.js';
 import { EXIM_PATHS, EXIM_SEND_HEADERS, renderEximConfig } from './exim-config.js';
-import { eximSendRecord, type MtaSendRecord } from './exim-send-record.js';
+import { eximSendRecord } from './exim-send-record.js';
+import { SHELL_SAFE_ADDRESS, type MtaSendRecord, type MtaSendRequest } from './mta-send-shape.js';
 import { parseEximLine, type EximLogEvent } from './exim-log.js';
 import type { EximSpec } from './mta-spec.js';
 import { eximPeerRecord } from './exim-peer-record.js';
@@ -15,7 +16,6 @@ import type { InteropPeerRecord, ReceivingMta } from './interop-peer-record.js';
 
 const DEFAULT_EXIM_NODE: LabNodeIdentity = { name: 'exim', hostnames: ['mx.exim.lab.test'], hostNumber: 30 };
 const FAILED = /^lab-exim: FAILED /;
-const ADDRESS = /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/;
 const ISOLATION_FAILED = /^lab-isolate: FAILED /;
 
 /** Exim's parsed log, as its container prints it (lab-exim follows the log files to stdout). */
@@ -152,10 +152,10 @@ export class StartedEximContainer extends StartedLabContainer implements Receivi
    * the same host never skips this one), then, when it is still queued, removed (no later queue
    * run retries it beside another check). What happened is read from Exim's main log alone.
    */
-  async send(req: { readonly transport: string; readonly port: number; readonly from: string; readonly to: string; readonly subject: string; readonly messageId: string; readonly timeoutMs?: number }): Promise<MtaSendRecord> {
+  async send(req: MtaSendRequest): Promise<MtaSendRecord> {
     if (!this.sendTransports.includes(req.transport)) throw new LabError('ESCENARIO', `Exim node ${this.node.name} has no sending transport '${req.transport}' (it has ${this.sendTransports.join(', ') || 'none: no "sender" block'})`);
-    for (const [what, v, re] of [['sender', req.from, ADDRESS], ['recipient', req.to, ADDRESS], ['Message-ID', req.messageId, /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/]] as const) {
-      if (!re.test(v)) throw new LabError('EINTERNAL', `Exim send: '${v}' is not a ${what} the lab passes to a shell`);
+    for (const [what, v] of [['sender', req.from], ['recipient', req.to], ['Message-ID', req.messageId]] as const) {
+      if (!SHELL_SAFE_ADDRESS.test(v)) throw new LabError('EINTERNAL', `Exim send: '${v}' is not a ${what} the lab passes to a shell`);
     }
     const marker = this.log.size;
     const message = [

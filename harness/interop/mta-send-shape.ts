@@ -68,3 +68,19 @@ export const MTA_SEND_RECORD_SHAPE: Shape<MtaSendRecord> = {
   errno: 'leaf',
   lines: 'list',
 };
+
+/** What the mta-send check asks a sending MTA node (Exim or OpenSMTPD) to send. */
+export interface MtaSendRequest {
+  /** The scenario's transport (Exim) or relay (OpenSMTPD). */
+  readonly transport: string;
+  /** The port of the check's service on the Postfix under test. */
+  readonly port: number;
+  readonly from: string;
+  readonly to: string;
+  readonly subject: string;
+  readonly messageId: string;
+  readonly timeoutMs?: number;
+}
+
+/** An address or Message-ID the lab passes to a shell inside the MTA's container: nothing a shell could read as more. */
+export const SHELL_SAFE_ADDRESS = /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/;

@@ -26,15 +26,29 @@ export function readEximSpec(r: Reader | null, certNames: readonly string[], sas
  */
 export const EXIM_SENDER_RESERVED_OPTIONS = ['driver', 'port', 'connection_max_messages', 'hosts', 'hosts_override'] as const;
 
-function readEximSender(r: Reader, saslUsers: readonly string[]): EximSenderSpec {
-  r.object(['login', 'transports']);
+/**
+ * What both MTAs' "sender" blocks share: an optional login (one of the scenario's SASL users)
+ * and a non-empty table of named entries (Exim transports, OpenSMTPD relays) whose names are
+ * lowercase letters, digits and _.
+ */
+function senderBlock(r: Reader, saslUsers: readonly string[], key: string, say: { readonly what: string; readonly example: string; readonly names: string }): { login: string | null; entries: [string, Reader][] } {
+  r.object(['login', key]);
   const login = r.has('login') ? r.field('login').oneOf(saslUsers.length ? saslUsers : ['(no sasl.users in this scenario)']) : null;
-  const t = r.field('transports');
+  const t = r.field(key);
   const entries = t.entries();
-  if (entries.length === 0) t.fail('at least one transport ("name": { exim smtp transport options })', 'add e.g. "starttls": { "hosts_require_tls": "*" }');
+  if (entries.length === 0) t.fail(`at least one ${say.what}`, say.example);
+  for (const [name] of entries) if (!/^[a-z][a-z0-9_]{0,30}$/.test(name)) t.fail(`${say.names}; '${name}' is not one`);
+  return { login, entries };
+}
+
+function readEximSender(r: Reader, saslUsers: readonly string[]): EximSenderSpec {
+  const { login, entries } = senderBlock(r, saslUsers, 'transports', {
+    what: 'transport ("name": { exim smtp transport options })',
+    example: 'add e.g. "starttls": { "hosts_require_tls": "*" }',
+    names: 'transport names of lowercase letters, digits and _ (Exim names)',
+  });
   const transports: Record<string, Record<string, string>> = {};
   for (const [name, opts] of entries) {
-    if (!/^[a-z][a-z0-9_]{0,30}$/.test(name)) t.fail(`transport names of lowercase letters, digits and _ (Exim names); '${name}' is not one`);
     const options: Record<string, string> = {};
     for (const [option, v] of opts.entries()) {
       if (!/^[a-z][a-z0-9_]*$/.test(option)) opts.fail(`Exim smtp transport option names (lowercase letters, digits, _); '${option}' is not one`);
@@ -58,14 +72,13 @@ export function readOpensmtpdSpec(r: Reader | null, certNames: readonly string[]
 }
 
 function readOpensmtpdSender(r: Reader, saslUsers: readonly string[]): OpensmtpdSenderSpec {
-  r.object(['login', 'relays']);
-  const login = r.has('login') ? r.field('login').oneOf(saslUsers.length ? saslUsers : ['(no sasl.users in this scenario)']) : null;
-  const t = r.field('relays');
-  const entries = t.entries();
-  if (entries.length === 0) t.fail('at least one relay ("name": { "scheme": "smtp+tls", "auth": true })', 'add e.g. "starttls": { "scheme": "smtp+tls" }');
+  const { login, entries } = senderBlock(r, saslUsers, 'relays', {
+    what: 'relay ("name": { "scheme": "smtp+tls", "auth": true })',
+    example: 'add e.g. "starttls": { "scheme": "smtp+tls" }',
+    names: 'relay names of lowercase letters, digits and _',
+  });
   const relays: Record<string, OpensmtpdSenderSpec['relays'][string]> = {};
   for (const [name, e] of entries) {
-    if (!/^[a-z][a-z0-9_]{0,30}$/.test(name)) t.fail(`relay names of lowercase letters, digits and _; '${name}' is not one`);
     e.object(['scheme', 'auth', 'options']);
     const scheme = e.field('scheme').oneOf(OPENSMTPD_SCHEMES);
     const auth = e.has('auth') ? e.field('auth').boolean() : false;

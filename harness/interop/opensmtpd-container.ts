@@ -9,7 +9,7 @@ import { LabContainer, LabWaitStrategy, StartedLabContainer, type LabNodeIdentit
 import { tarArchive } from '../engine/tar.js';
 import { OPENSMTPD_PATHS, opensmtpdSendFrom, renderOpensmtpdConfig } from './opensmtpd-config.js';
 import { opensmtpdSendRecord } from './opensmtpd-send-record.js';
-import type { MtaSendRecord } from './mta-send-shape.js';
+import { SHELL_SAFE_ADDRESS, type MtaSendRecord, type MtaSendRequest } from './mta-send-shape.js';
 import { parseOpensmtpdLine, type OpensmtpdLogEvent } from './opensmtpd-log.js';
 import { opensmtpdPeerRecord } from './opensmtpd-peer-record.js';
 import type { InteropPeerRecord, ReceivingMta } from './interop-peer-record.js';
@@ -167,11 +167,11 @@ export class StartedOpensmtpdContainer extends StartedLabContainer implements Re
    * route OpenSMTPD disabled after a failure (for every port of the host, about 15 s) is resumed,
    * so that the next check is not refused for this one.
    */
-  async send(req: { readonly transport: string; readonly port: number; readonly from: string; readonly to: string; readonly subject: string; readonly messageId: string; readonly timeoutMs?: number }): Promise<MtaSendRecord> {
+  async send(req: MtaSendRequest): Promise<MtaSendRecord> {
     if (!this.sendRelays.names.includes(req.transport)) throw new LabError('ESCENARIO', `OpenSMTPD node ${this.node.name} has no relay '${req.transport}' (it has ${this.sendRelays.names.join(', ') || 'none: no "sender" block'})`);
     if (!this.sendRelays.ports.includes(req.port)) throw new LabError('EINTERNAL', `OpenSMTPD node ${this.node.name} has no relay action for port ${req.port} (ports: ${this.sendRelays.ports.join(', ')})`);
     const from = opensmtpdSendFrom(req.transport, req.port);
-    for (const v of [req.to, req.messageId]) if (!/^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/.test(v)) throw new LabError('EINTERNAL', `OpenSMTPD send: '${v}' is not an address the lab passes to a shell`);
+    for (const v of [req.to, req.messageId]) if (!SHELL_SAFE_ADDRESS.test(v)) throw new LabError('EINTERNAL', `OpenSMTPD send: '${v}' is not an address the lab passes to a shell`);
     const marker = this.log.size;
     const message = [`Message-ID: <${req.messageId}>`, `From: <${req.from}>`, `To: <${req.to}>`, `Subject: ${req.subject.replace(/[\r\n]/g, ' ')}`, '', 'Sent by the lab OpenSMTPD to the Postfix under test (smtp-tls-lab mta-send).', ''].join('\n');
     const submitted = await this.exec(['sh', '-c', 'printf "%s" "$1" | sendmail -f "$2" "$3"', '_', message, from, req.to]);

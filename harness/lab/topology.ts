@@ -84,6 +84,12 @@ function postfixUnderTest(ctx: NodeStartContext): LabNodeSpec {
   return mx;
 }
 
+/** The lab host name a sending MTA node reaches the Postfix under test by (its first host name, from /etc/hosts). */
+function postfixUnderTestHost(ctx: NodeStartContext): string {
+  const mx = postfixUnderTest(ctx);
+  return mx.hostnames[0] ?? mx.name;
+}
+
 /** With a lab DNS node, every other container resolves through it (and through nothing else). */
 function labDnsOf(ctx: NodeStartContext): string | null {
   const dns = ctx.scenario.nodes.find((n) => n.kind === 'dns');
@@ -140,7 +146,7 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     start: async (ctx) =>
       placed(new EximContainer(await interopImage('exim', ctx.image)), ctx)
         .withExim(ctx.node.exim ?? DEFAULT_EXIM_SPEC, [...ctx.certs.pairs.keys()])
-        .withSendTo(postfixUnderTest(ctx).hostnames[0] ?? postfixUnderTest(ctx).name)
+        .withSendTo(postfixUnderTestHost(ctx))
         .withTlsDirectory(ctx.certs.dir)
         .start(),
   },
@@ -151,7 +157,7 @@ export const NODE_KINDS: { readonly [K in LabNodeKind]: NodeKind<StartedNodeByKi
     start: async (ctx) =>
       placed(new OpensmtpdContainer(await interopImage('opensmtpd', ctx.image)), ctx)
         .withOpensmtpd(ctx.node.opensmtpd ?? DEFAULT_OPENSMTPD_SPEC, [...ctx.certs.pairs.keys()])
-        .withSendTo(postfixUnderTest(ctx).hostnames[0] ?? postfixUnderTest(ctx).name, smtpdInetServices(parseMasterCf(ctx.config.masterCf, 'master.cf'), ctx.config.items).map((s) => s.port))
+        .withSendTo(postfixUnderTestHost(ctx), smtpdInetServices(parseMasterCf(ctx.config.masterCf, 'master.cf'), ctx.config.items).map((s) => s.port))
         .withTlsDirectory(ctx.certs.dir)
         .start(),
   },

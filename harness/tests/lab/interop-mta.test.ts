@@ -53,20 +53,28 @@ describe('interop: Postfix at dane sends to Exim (interop-dane-to-exim)', () => 
   }, 180_000);
 });
 
+/**
+ * Runs every mta-send check of a sender scenario: each must pass, and its conversation must name
+ * the sending MTA's kind and the Postfix under test. Returns who refused whom, by check.
+ */
+async function refusedByOfEveryCheck(s: ScenarioSession, senderKind: 'exim' | 'opensmtpd'): Promise<Record<string, unknown>> {
+  const refusedBy: Record<string, unknown> = {};
+  for (const check of s.scenario.checks) {
+    const r = await runCheck(s, check);
+    expect(r.status, `${check.id}: ${r.message}`).toBe('pass');
+    const conversation = (r.tlsSurface as { conversation?: { refusedBy: unknown; sender: { kind: string }; receiver: { kind: string } } }).conversation;
+    expect(conversation?.sender.kind).toBe(senderKind);
+    expect(conversation?.receiver.kind).toBe('postfix');
+    refusedBy[check.id] = conversation?.refusedBy;
+  }
+  return refusedBy;
+}
+
 describe('interop: Exim sends to Postfix (interop-exim-to-postfix-auth-only)', () => {
   const session = useScenarioSession('interop-exim-to-postfix-auth-only');
 
   it('every check passes from both logs, and each says who refused whom', async () => {
-    const s = session();
-    const refusedBy: Record<string, unknown> = {};
-    for (const check of s.scenario.checks) {
-      const r = await runCheck(s, check);
-      expect(r.status, `${check.id}: ${r.message}`).toBe('pass');
-      const conversation = (r.tlsSurface as { conversation?: { refusedBy: unknown; sender: { kind: string }; receiver: { kind: string } } }).conversation;
-      expect(conversation?.sender.kind).toBe('exim');
-      expect(conversation?.receiver.kind).toBe('postfix');
-      refusedBy[check.id] = conversation?.refusedBy;
-    }
+    const refusedBy = await refusedByOfEveryCheck(session(), 'exim');
     // The sender gives up by itself (no AUTH offered; a certificate it cannot verify); the receiver refuses with 530.
     expect(refusedBy).toEqual({
       'starttls-then-auth-on-may': null,
@@ -83,13 +91,7 @@ describe('interop: OpenSMTPD sends to Postfix (interop-opensmtpd-to-postfix)', (
   const session = useScenarioSession('interop-opensmtpd-to-postfix');
 
   it('every check passes from both logs; the receiver refuses the clear sender with 530, the sender refuses the lab CA', async () => {
-    const s = session();
-    const refusedBy: Record<string, unknown> = {};
-    for (const check of s.scenario.checks) {
-      const r = await runCheck(s, check);
-      expect(r.status, `${check.id}: ${r.message}`).toBe('pass');
-      refusedBy[check.id] = (r.tlsSurface as { conversation?: { refusedBy: unknown } }).conversation?.refusedBy;
-    }
+    const refusedBy = await refusedByOfEveryCheck(session(), 'opensmtpd');
     expect(refusedBy).toEqual({
       'starttls-then-auth-on-may': null,
       'notls-on-may-delivers-in-clear': null,

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { LabError, asLabError } from '../../../core/errors.js';
-import type { StartedEximContainer } from '../../../interop/exim-container.js';
-import type { MtaSendRecord } from '../../../interop/mta-send-shape.js';
+import type { MtaSendRecord, MtaSendRequest } from '../../../interop/mta-send-shape.js';
 import type { PostfixLog } from '../../../postfix/log-stream.js';
 import type { PostfixLogEvent } from '../../../postfix/log-parser.js';
 import { inboundSmtpd, type InboundConnection } from '../../log-correlation.js';
 import { expectationAssertions, logPresenceAssertions, serverLogAssertions } from '../../server-log.js';
 import { postfixWords, refusedBy, type Conversation } from '../../conversation.js';
-import { addEvents, type CheckRunner, type KindOutcome } from '../runner.js';
+import { addEvents, type CheckRunner } from '../runner.js';
 import type { MtaSendCheck } from './spec.js';
 
 /** Postfix's side: the connection from the sender's address that opened after `since` (its port from Postfix's own connect line). */
@@ -20,7 +19,7 @@ function connectionOf(log: PostfixLog, address: string, since: number): InboundC
 interface SendingMta {
   readonly address: string;
   readonly version: string | null;
-  send(req: Parameters<StartedEximContainer['send']>[0]): Promise<MtaSendRecord>;
+  send(req: MtaSendRequest): Promise<MtaSendRecord>;
 }
 
 /**
@@ -71,18 +70,15 @@ export const runMtaSend: CheckRunner<MtaSendCheck> = async (session, check, out)
     out.assertions.push(...logPresenceAssertions('server-log', events, check.serverLog, check.serverLogAbsent, record));
     if (check.serverLogCounts) out.assertions.push(...serverLogAssertions({ serverLog: null, serverLogCounts: check.serverLogCounts }, events, record));
   }
+  const senderSays = record.status === 'sent' ? record.reply : record.reason;
   const conversation: Conversation = {
     sender: { node: check.from.node, kind, software: mta.version },
     receiver: { node: session.postfix.node.name, kind: 'postfix', port: endpoint.port },
     outcome: record.status,
-    refusedBy: refusedBy(record.status, record.status === 'sent' ? record.reply : record.reason, conn !== null),
-    senderSays: record.status === 'sent' ? record.reply : record.reason,
+    refusedBy: refusedBy(record.status, senderSays, conn !== null),
+    senderSays,
     receiverSays: postfixWords(events),
   };
   out.tlsSurface.conversation = conversation;
 };
 
-/** For tests: the record a result carries. */
-export function senderRecordOf(out: KindOutcome): MtaSendRecord | null {
-  return (out.tlsSurface.sender as MtaSendRecord | undefined) ?? null;
-}
