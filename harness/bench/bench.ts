@@ -112,11 +112,11 @@ export async function bench(opts: { rounds: number; cold: boolean; coldStacks?: 
     // The interop family (gnutls-cli against seed 000 and the like) came later with the stack matrix: not in the goal's 22.
     .filter((e) => e.scenario && !e.scenario.stacks?.length && !e.id.startsWith('interop-') && e.scenario.nodes.every((n) => n.kind === 'client' || (n.kind === 'postfix' && !n.postfix)))
     .map((e) => e.id);
-  await timeCatalogue('one scenario on every stack (run --scenario opportunistic-25 --stack all)', ['opportunistic-25'], row, out, ['--stack', 'all'], null);
+  await timeCatalogue('one scenario on every stack (run --scenario opportunistic-25 --stack all)', ['opportunistic-25'], row, out, ['--stack', 'all']);
   // The interop family: Exim sending to Postfix (an Exim and a Postfix per stack).
-  await timeCatalogue('one interop scenario on every stack (run --scenario interop-exim-to-postfix-auth-only --stack all)', ['interop-exim-to-postfix-auth-only'], row, out, ['--stack', 'all'], null);
+  await timeCatalogue('one interop scenario on every stack (run --scenario interop-exim-to-postfix-auth-only --stack all)', ['interop-exim-to-postfix-auth-only'], row, out, ['--stack', 'all']);
   await timeCatalogue('whole catalogue (npm run lab)', [], row, out);
-  await timeCatalogue('inbound catalogue (run --scenario <inbound>)', inbound, row, out);
+  await timeCatalogue('inbound catalogue (run --scenario <inbound>)', inbound, row, out, [], INBOUND_CATALOGUE_GOAL_MS);
   await printOutboundFigures(row, out);
   await printDaneFigures(row, out, image.tag, rounds);
   const mem = process.memoryUsage();
@@ -125,7 +125,8 @@ export async function bench(opts: { rounds: number; cold: boolean; coldStacks?: 
 
 /** The goals of the speed issue: figures are printed beside them, never asserted. */
 const START_TO_READY_GOAL_MS = 1_000;
-const CATALOGUE_GOAL_MS = 20_000;
+/** The speed goal of the 22 inbound scenarios (issue #14); no other catalogue figure has one. */
+const INBOUND_CATALOGUE_GOAL_MS = 20_000;
 
 /**
  * One `smtp-tls-lab run` process (all scenarios, or `ids`), its wall time from outside, with
@@ -137,7 +138,7 @@ async function timeCatalogue(
   row: (name: string, xs: number[], note?: string, goalMs?: number) => void,
   out: (l: string) => void,
   extraArgs: readonly string[] = [],
-  goalMs: number | null = CATALOGUE_GOAL_MS,
+  goalMs: number | null = null,
 ): Promise<void> {
   const { spawn } = await import('node:child_process');
   const os = await import('node:os');
